@@ -1,0 +1,77 @@
+# zwfw — the two commands a user needs are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+# The first Python ≥ 3.11 found on PATH (override with `make PYTHON=python3.12 …`).
+PYTHON  ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+             command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+             && { echo $$p; break; }; done)
+HOST    ?= 127.0.0.1
+PORT    ?= 8000
+PYTEST_ARGS ?= -n auto
+
+.PHONY: help setup run web worker migrate demo test lint format typecheck schema bench clean
+
+help:
+	@echo "make run        set up, migrate, load demo data, serve http://$(HOST):$(PORT) with a task worker"
+	@echo "make test       the whole test suite (SQLite; PostgreSQL too when DATABASE_URL is set)"
+	@echo "make lint       ruff check + ruff format --check + mypy"
+	@echo "make bench      benchmarks (figures with their data sizes)"
+	@echo "make worker     the background task worker alone"
+	@echo "make schema     regenerate docs/api/openapi.json"
+
+$(BIN)/.installed: pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "zwfw needs Python >= 3.11 (apt-get install python3)"; exit 1; fi
+	@if ! $(PYTHON) -m venv --help >/dev/null 2>&1 || ! $(PYTHON) -c 'import ensurepip' >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing python3-venv (Debian package)"; apt-get update -qq && apt-get install -y -qq python3-venv; \
+	  else echo "Python's venv module is missing: run 'sudo apt-get install python3-venv' and try again"; exit 1; fi; \
+	fi
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+setup: $(BIN)/.installed
+
+migrate: setup
+	$(BIN)/zwfw migrate --noinput
+
+demo: migrate
+	$(BIN)/zwfw load_demo
+
+run: demo
+	@echo "zwfw demo: http://$(HOST):$(PORT)/  (API docs: /api/v1/docs) — Ctrl-C stops web and worker"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/zwfw worker & \
+	  $(BIN)/zwfw runserver $(HOST):$(PORT) --noreload & \
+	  wait
+
+web: migrate
+	$(BIN)/zwfw runserver $(HOST):$(PORT)
+
+worker: migrate
+	$(BIN)/zwfw worker
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+schema: setup
+	$(BIN)/zwfw export_openapi docs/api/openapi.json
+
+bench: migrate
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

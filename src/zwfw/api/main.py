@@ -1,0 +1,28 @@
+"""The API instance: ``/api/v1/``. Each app contributes a router in its ``api.py``."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from zwfw import __version__
+from zwfw.api import errors
+
+api = NinjaAPI(
+    title="zwfw 一体化在线政务服务平台 API",
+    version=__version__,
+    description=(
+        "Errors share one shape: `{code, message, message_en, details, request_id}`. "
+        "`code` is stable for machines; `message` is Chinese for people."
+    ),
+    urls_namespace="api-v1",
+)
+errors.install(api)
+
+
+def _register_routers() -> None:
+    from zwfw.core.api import router as core_router
+
+    api.add_router("/", core_router)
+
+
+_register_routers()

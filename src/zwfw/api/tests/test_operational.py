@@ -1,0 +1,58 @@
+"""The operational endpoints, the API error shape and the committed OpenAPI document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from zwfw.core.management.commands.export_openapi import openapi_text
+
+REPO = Path(__file__).resolve().parents[4]
+
+
+@pytest.mark.django_db
+def test_healthz_and_readyz(client: Client) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "migrations": "ok"}}
+
+
+@pytest.mark.django_db
+def test_metrics_counts_requests(client: Client) -> None:
+    client.get("/healthz")
+    body = client.get("/metrics").content.decode()
+    assert 'zwfw_http_requests_total{method="GET",route="healthz",status="200"}' in body
+
+
+@pytest.mark.django_db
+def test_unknown_api_path_gets_json_error(client: Client) -> None:
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    body = response.json()
+    assert body["code"] == "not_found"
+    assert body["message"] == "请求的地址不存在。"
+    assert body["details"] == {"path": "/api/v1/no-such-thing"}
+
+
+@pytest.mark.django_db
+def test_request_id_is_echoed_or_made(client: Client) -> None:
+    echoed = client.get("/healthz", headers={"X-Request-ID": "abcdef0123456789"})
+    assert echoed["X-Request-ID"] == "abcdef0123456789"
+    made = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
+    assert len(made["X-Request-ID"]) == 32
+
+
+def test_committed_openapi_matches_the_code() -> None:
+    committed = (REPO / "docs" / "api" / "openapi.json").read_text(encoding="utf-8")
+    assert committed == openapi_text(), "run `make schema` and commit docs/api/openapi.json"
+
+
+@pytest.mark.django_db
+def test_node_endpoint(client: Client, settings) -> None:
+    settings.NODE_NAME = "测试节点"
+    body = client.get("/api/v1/node").json()
+    assert body["name"] == "测试节点"
+    assert body["division_code"] == settings.NODE_DIVISION_CODE

@@ -1,0 +1,228 @@
+"""Settings shared by every environment; values come from environment variables (see env.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+from zwfw.settings.env import declare
+
+SRC_DIR = Path(__file__).resolve().parents[2]
+# In a source checkout the repository root holds pyproject.toml; elsewhere use the cwd.
+_REPO_DIR = SRC_DIR.parent
+_DEFAULT_VAR = _REPO_DIR / "var" if (_REPO_DIR / "pyproject.toml").exists() else Path.cwd() / "var"
+
+VAR_DIR = Path(
+    declare(
+        "ZWFW_VAR_DIR",
+        str,
+        str(_DEFAULT_VAR),
+        "Directory for the embedded database, uploaded files and other state.",
+    )
+)
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = declare(
+    "SECRET_KEY",
+    str,
+    "",
+    "Django secret key (sessions, signed tokens). Required in production.",
+)
+DEBUG = declare("DEBUG", bool, False, "Django debug mode. Never on in production.")
+ALLOWED_HOSTS = declare(
+    "ALLOWED_HOSTS", list, ["127.0.0.1", "localhost"], "Comma-separated host names served."
+)
+CSRF_TRUSTED_ORIGINS = declare(
+    "CSRF_TRUSTED_ORIGINS", list, [], "Comma-separated origins trusted for CSRF (https://…)."
+)
+
+DATABASE_URL = declare(
+    "DATABASE_URL",
+    str,
+    f"sqlite:///{VAR_DIR / 'zwfw.sqlite3'}",
+    "Database: `sqlite:///absolute/path.db` (embedded, WAL mode) or `postgres://user@host/db`.",
+)
+DB_CONN_MAX_AGE = declare(
+    "DB_CONN_MAX_AGE", int, 60, "Seconds a PostgreSQL connection is kept open between requests."
+)
+
+
+def database_config(url: str) -> dict[str, Any]:
+    """Translate a DATABASE_URL into Django's DATABASES entry."""
+    if url.startswith("sqlite"):
+        config: dict[str, Any] = dict(dj_database_url.parse(url))
+        config["OPTIONS"] = {
+            # WAL lets readers run while one writer writes; IMMEDIATE takes the write lock at
+            # the start of a transaction so that concurrent writers wait instead of failing
+            # with "database is locked" half-way through.
+            "init_command": (
+                "PRAGMA journal_mode=WAL;"
+                "PRAGMA synchronous=NORMAL;"
+                "PRAGMA foreign_keys=ON;"
+                "PRAGMA busy_timeout=5000;"
+            ),
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+        return config
+    config = dict(dj_database_url.parse(url, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True))
+    config["ENGINE"] = "django.db.backends.postgresql"
+    return config
+
+
+DATABASES = {"default": database_config(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- node identity -------------------------------------------------------------------------
+NODE_NAME = declare("ZWFW_NODE_NAME", str, "示例市政务服务平台", "Display name of this node.")
+NODE_LEVEL = declare(
+    "ZWFW_NODE_LEVEL",
+    str,
+    "municipal",
+    "Level of this node: `national` (国家), `provincial` (省) or `municipal` (市).",
+)
+NODE_DIVISION_CODE = declare(
+    "ZWFW_NODE_DIVISION",
+    str,
+    "511600",
+    "GB/T 2260 division code of the node (6 digits); it prefixes case numbers.",
+)
+
+# --- personal data protection --------------------------------------------------------------
+PII_KEY = declare(
+    "ZWFW_PII_KEY",
+    str,
+    "",
+    "Master key for personal data at rest: 64 hex characters (32 bytes). Required in production.",
+)
+
+# --- applications --------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "ninja",
+    "django_tasks",
+    "django_tasks_db",
+    "zwfw.core",
+    "zwfw.organisations",
+    "zwfw.notifications",
+]
+
+MIDDLEWARE = [
+    "zwfw.core.middleware.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "zwfw.urls"
+WSGI_APPLICATION = "zwfw.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [SRC_DIR / "zwfw" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "zwfw.core.context_processors.node",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+# --- language and time ---------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [SRC_DIR / "zwfw" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- static and media ----------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing directory
+MEDIA_ROOT = VAR_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# --- background tasks ----------------------------------------------------------------------
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- e-mail (the notifications outbox's e-mail channel) ------------------------------------
+EMAIL_HOST = declare("EMAIL_HOST", str, "localhost", "SMTP server for outgoing e-mail.")
+EMAIL_PORT = declare("EMAIL_PORT", int, 25, "SMTP port.")
+EMAIL_HOST_USER = declare("EMAIL_HOST_USER", str, "", "SMTP user name (empty: no login).")
+EMAIL_HOST_PASSWORD = declare("EMAIL_HOST_PASSWORD", str, "", "SMTP password.")
+EMAIL_USE_TLS = declare("EMAIL_USE_TLS", bool, False, "Use STARTTLS for SMTP.")
+DEFAULT_FROM_EMAIL = declare(
+    "DEFAULT_FROM_EMAIL", str, "zwfw@localhost", "Sender address of platform e-mail."
+)
+NOTIFY_CHANNELS = declare(
+    "ZWFW_NOTIFY_CHANNELS",
+    str,
+    "sms=sandbox,email=sandbox,site=site",
+    "Provider per notification channel, e.g. `sms=sandbox,email=smtp,site=site`.",
+)
+
+# --- security headers ----------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+
+LOG_LEVEL = declare("LOG_LEVEL", str, "INFO", "Log level: DEBUG, INFO, WARNING, ERROR.")
+LOG_JSON = declare("ZWFW_LOG_JSON", bool, True, "Write logs as JSON lines (structlog).")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "structured": {
+            "()": "zwfw.core.logging.StructuredFormatter",
+            "json": LOG_JSON,
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "structured"},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+    },
+}

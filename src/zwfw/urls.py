@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import path
+
+from zwfw.api.main import api
+from zwfw.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_views.metrics_view, name="metrics"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "zwfw.core.views.page_not_found"
+handler500 = "zwfw.core.views.server_error"
