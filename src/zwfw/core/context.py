@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,19 @@ def bind(**changes: str) -> Iterator[RequestContext]:
         _current.reset(token)
 
 
-def set_for_request(ctx: RequestContext) -> object:
-    return _current.set(ctx)
+_user: ContextVar[Any] = ContextVar("zwfw_request_user", default=None)
 
 
-def reset(token: object) -> None:
-    _current.reset(token)  # type: ignore[arg-type]
+def current_user() -> Any:
+    """The request's user object (resolved lazily by Django's auth middleware), or None."""
+    request = _user.get()
+    return getattr(request, "user", None) if request is not None else None
+
+
+def set_for_request(ctx: RequestContext, request: Any = None) -> tuple[object, object]:
+    return _current.set(ctx), _user.set(request)
+
+
+def reset(tokens: tuple[object, object]) -> None:
+    _current.reset(tokens[0])  # type: ignore[arg-type]
+    _user.reset(tokens[1])  # type: ignore[arg-type]

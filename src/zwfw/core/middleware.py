@@ -28,7 +28,7 @@ class RequestContextMiddleware:
         supplied = request.headers.get("X-Request-ID", "")
         request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
         token = context.set_for_request(
-            context.RequestContext(request_id=request_id, ip=_client_ip(request))
+            context.RequestContext(request_id=request_id, ip=_client_ip(request)), request
         )
         started = time.perf_counter()
         try:

@@ -1,0 +1,281 @@
+"""Tamper-evident audit log: an append-only table chained with SM3.
+
+Each entry's hash is ``SM3(previous hash || canonical JSON of the entry)``; its id is the
+previous id + 1, so a removed, altered, inserted or reordered entry breaks the chain at a
+precise place, which ``zwfw verify_audit`` reports. Appending locks the single chain-head row
+for the rest of the caller's transaction: concurrent writers take turns and the chain never
+forks. Call :func:`record` inside the transaction that makes the change it describes, so both
+commit or neither does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from zwfw.core import context, metrics
+from zwfw.core.crypto import sm3
+from zwfw.core.models import AuditChainHead, AuditRecord
+
+GENESIS_HASH = "0" * 64
+SYSTEM_ACTOR = "system"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat() if value.tzinfo else value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError(f"cannot audit a value of type {type(value).__name__}")
+
+
+def jsonable(value: Any) -> Any:
+    """The JSON form a value takes in the audit table (and so in its hash)."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, default=_default, ensure_ascii=False))
+
+
+def _time_text(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_bytes(
+    *,
+    entry_id: int,
+    created_at: dt.datetime,
+    actor: str,
+    on_behalf_of: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    before: Any,
+    after: Any,
+    request_id: str,
+    ip: str,
+) -> bytes:
+    """Canonical JSON of an entry: sorted keys, no spaces, UTF-8."""
+    document = {
+        "id": entry_id,
+        "time": _time_text(created_at),
+        "actor": actor,
+        "on_behalf_of": on_behalf_of,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "before": before,
+        "after": after,
+        "request_id": request_id,
+        "ip": ip,
+    }
+    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def chain_hash(prev_hash: str, canonical: bytes) -> str:
+    return sm3(bytes.fromhex(prev_hash) + canonical).hex()
+
+
+def current_actor() -> str:
+    """``user:<pk>`` of the signed-in user, the bound actor (tasks, CLI), or ``system``."""
+    ctx = context.current()
+    if ctx.actor:
+        return ctx.actor
+    user = context.current_user()
+    if user is not None and getattr(user, "is_authenticated", False):
+        return f"user:{user.pk}"
+    return SYSTEM_ACTOR
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry to append (see :func:`record_many`)."""
+
+    action: str
+    object_type: str = ""
+    object_id: str = ""
+    before: Any = None
+    after: Any = None
+
+
+def _lock_head() -> AuditChainHead:
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        # First use on a fresh database: create the head; a racing creator fails on the
+        # primary key and retries its transaction, so only one genesis exists.
+        head = AuditChainHead.objects.create(pk=1, last_id=0, last_hash=GENESIS_HASH)
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def record_many(
+    entries: Iterable[Entry], *, actor: str | None = None, on_behalf_of: str | None = None
+) -> list[AuditRecord]:
+    """Append several entries in one go (same actor and request); returns the saved rows."""
+    ctx = context.current()
+    who = actor if actor is not None else current_actor()
+    for_whom = on_behalf_of if on_behalf_of is not None else ctx.on_behalf_of
+    with transaction.atomic():
+        head = _lock_head()
+        last_id, last_hash = head.last_id, head.last_hash
+        now = timezone.now()
+        rows = []
+        for entry in entries:
+            last_id += 1
+            before, after = jsonable(entry.before), jsonable(entry.after)
+            object_id = str(entry.object_id)
+            canonical = canonical_bytes(
+                entry_id=last_id,
+                created_at=now,
+                actor=who,
+                on_behalf_of=for_whom,
+                action=entry.action,
+                object_type=entry.object_type,
+                object_id=object_id,
+                before=before,
+                after=after,
+                request_id=ctx.request_id,
+                ip=ctx.ip,
+            )
+            entry_hash = chain_hash(last_hash, canonical)
+            rows.append(
+                AuditRecord(
+                    id=last_id,
+                    created_at=now,
+                    actor=who,
+                    on_behalf_of=for_whom,
+                    action=entry.action,
+                    object_type=entry.object_type,
+                    object_id=object_id,
+                    before=before,
+                    after=after,
+                    request_id=ctx.request_id,
+                    ip=ctx.ip,
+                    prev_hash=last_hash,
+                    entry_hash=entry_hash,
+                )
+            )
+            last_hash = entry_hash
+        if not rows:
+            return []
+        AuditRecord.objects.bulk_create(rows, batch_size=500)
+        AuditChainHead.objects.filter(pk=1).update(last_id=last_id, last_hash=last_hash)
+    metrics.AUDIT_RECORDS.inc(len(rows))
+    return rows
+
+
+def record(
+    action: str,
+    object_type: str = "",
+    object_id: str | int = "",
+    before: Any = None,
+    after: Any = None,
+    *,
+    actor: str | None = None,
+    on_behalf_of: str | None = None,
+) -> AuditRecord:
+    """Append one entry; ``action`` is ``app:object:verb`` (e.g. ``cases:case:accept``).
+
+    ``before``/``after`` hold the changed fields (JSON-able values, dates, decimals, UUIDs).
+    Personal data must be masked by the caller before it goes in. Raises ``TypeError`` for a
+    value that cannot be represented.
+    """
+    entry = Entry(action, object_type, str(object_id), before, after)
+    return record_many([entry], actor=actor, on_behalf_of=on_behalf_of)[0]
+
+
+def record_read(
+    object_type: str, object_id: str | int, *, purpose: str, fields: Iterable[str] = ()
+) -> AuditRecord:
+    """Audit a read of someone else's personal data (who read whose what, and why)."""
+    return record(
+        f"{object_type.replace('.', ':')}:read",
+        object_type,
+        object_id,
+        after={"purpose": purpose, "fields": sorted(fields)},
+    )
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    broken_id: int | None = None
+    reason: str = ""
+
+
+def _rows(chunk: int) -> Iterator[tuple[Any, ...]]:
+    fields = (
+        "id",
+        "created_at",
+        "actor",
+        "on_behalf_of",
+        "action",
+        "object_type",
+        "object_id",
+        "before",
+        "after",
+        "request_id",
+        "ip",
+        "prev_hash",
+        "entry_hash",
+    )
+    last = 0
+    while True:
+        batch = list(
+            AuditRecord.objects.filter(id__gt=last).order_by("id").values_list(*fields)[:chunk]
+        )
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1][0]
+
+
+def verify_chain(chunk: int = 20000) -> VerifyResult:
+    """Recompute the whole chain; report the first entry where it breaks."""
+    expected_id, expected_prev, checked = 1, GENESIS_HASH, 0
+    for row in _rows(chunk):
+        entry_id, created_at, actor, obo, action, otype, oid, before, after, rid, ip, prev, h = row
+        if entry_id != expected_id:
+            return VerifyResult(
+                False, checked, entry_id, f"entries {expected_id}…{entry_id - 1} are missing"
+            )
+        if prev != expected_prev:
+            return VerifyResult(
+                False, checked, entry_id, "previous-hash link broken (entry inserted or reordered)"
+            )
+        canonical = canonical_bytes(
+            entry_id=entry_id,
+            created_at=created_at,
+            actor=actor,
+            on_behalf_of=obo,
+            action=action,
+            object_type=otype,
+            object_id=oid,
+            before=before,
+            after=after,
+            request_id=rid,
+            ip=ip,
+        )
+        if chain_hash(prev, canonical) != h:
+            return VerifyResult(False, checked, entry_id, "content does not match its hash")
+        expected_prev, expected_id, checked = h, entry_id + 1, checked + 1
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is not None and (head.last_id != checked or head.last_hash != expected_prev):
+        return VerifyResult(
+            False, checked, head.last_id, "newest entries were removed (head points past the end)"
+        )
+    return VerifyResult(True, checked)
