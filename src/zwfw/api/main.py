@@ -21,8 +21,10 @@ errors.install(api)
 
 def _register_routers() -> None:
     from zwfw.core.api import router as core_router
+    from zwfw.organisations.api import router as organisations_router
 
     api.add_router("/", core_router)
+    api.add_router("/", organisations_router)
 
 
 _register_routers()
