@@ -20,6 +20,7 @@ VAR_DIR = Path(
         str,
         str(_DEFAULT_VAR),
         "Directory for the embedded database, uploaded files and other state.",
+        shown_default="<repository>/var",
     )
 )
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -43,6 +44,7 @@ DATABASE_URL = declare(
     str,
     f"sqlite:///{VAR_DIR / 'zwfw.sqlite3'}",
     "Database: `sqlite:///absolute/path.db` (embedded, WAL mode) or `postgres://user@host/db`.",
+    shown_default="sqlite:///<ZWFW_VAR_DIR>/zwfw.sqlite3",
 )
 DB_CONN_MAX_AGE = declare(
     "DB_CONN_MAX_AGE", int, 60, "Seconds a PostgreSQL connection is kept open between requests."
@@ -208,7 +210,13 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 
 LOG_LEVEL = declare("LOG_LEVEL", str, "INFO", "Log level: DEBUG, INFO, WARNING, ERROR.")
-LOG_JSON = declare("ZWFW_LOG_JSON", bool, True, "Write logs as JSON lines (structlog).")
+LOG_JSON = declare("ZWFW_LOG_JSON", bool, True, "Write logs as JSON lines (one object a line).")
+CRYPTO_BACKEND = declare(
+    "ZWFW_CRYPTO_BACKEND",
+    str,
+    "auto",
+    "SM2 implementation: `auto` (system OpenSSL libcrypto, else pure Python), `openssl`, `python`.",
+)
 
 LOGGING = {
     "version": 1,

@@ -22,6 +22,7 @@ class Setting:
     kind: type
     default: Any
     help: str
+    shown_default: str | None = None
 
     def read(self) -> Any:
         raw = os.environ.get(self.name)
@@ -51,9 +52,14 @@ def _parse(name: str, kind: type, raw: str) -> Any:
 REGISTRY: dict[str, Setting] = {}
 
 
-def declare(name: str, kind: type, default: Any, help: str) -> Any:
-    """Declare a setting and return its current value."""
-    setting = Setting(name, kind, default, help)
+def declare(
+    name: str, kind: type, default: Any, help: str, shown_default: str | None = None
+) -> Any:
+    """Declare a setting and return its current value.
+
+    ``shown_default`` replaces a machine-dependent default (a path) in the README table.
+    """
+    setting = Setting(name, kind, default, help, shown_default)
     REGISTRY[name] = setting
     return setting.read()
 
@@ -62,7 +68,7 @@ def markdown_table() -> str:
     """The configuration table of the README, generated from the declarations."""
     lines = ["| variable | type | default | meaning |", "|---|---|---|---|"]
     for setting in REGISTRY.values():
-        default = setting.default
+        default = setting.shown_default or setting.default
         if isinstance(default, list):
             default = ",".join(default)
         shown = f"`{default}`" if default not in (None, "") else "—"
