@@ -76,3 +76,39 @@ class ApiErrorShapeMiddleware:
                 shaped["Allow"] = response["Allow"]
             return shaped
         return response
+
+
+_NUL_MARKERS = (b"\x00", b"\\u0000", b"%00")
+
+
+class RejectNulMiddleware:
+    """Refuse NUL characters in the path, query string and text bodies.
+
+    No legitimate form field holds one, PostgreSQL text columns cannot store one, and they are
+    a classic way to cut strings short in C code below us. File uploads (multipart) are
+    binary and exempt.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        raw_path = request.META.get("PATH_INFO", "") + "?" + request.META.get("QUERY_STRING", "")
+        suspicious = "\x00" in raw_path or "%00" in raw_path
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if not suspicious and not content_type.startswith("multipart/"):
+            body = request.body if request.method in {"POST", "PUT", "PATCH"} else b""
+            suspicious = any(marker in body for marker in _NUL_MARKERS)
+        if suspicious:
+            from zwfw.api.errors import error_body
+
+            return JsonResponse(
+                error_body(
+                    "request.nul_character",
+                    "请求中包含非法的空字符（NUL），请删除后重试。",
+                    {"path": request.path},
+                    "The request contains a NUL character.",
+                ),
+                status=400,
+            )
+        return self.get_response(request)

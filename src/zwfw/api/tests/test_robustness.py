@@ -57,6 +57,23 @@ def test_hostile_inputs_never_give_500(client: Client, method: str, path: str, p
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/api/v1/divisions/%00", "/api/v1/divisions?parent=a%00b", "/api/v1/node\x00"]
+)
+def test_nul_characters_are_refused(client: Client, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 400
+    assert response.json()["code"] == "request.nul_character"
+
+
+@pytest.mark.django_db
+def test_nul_in_json_body_is_refused(client: Client) -> None:
+    response = client.post("/api/v1/node", '{"name": "a\\u0000b"}', content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "request.nul_character"
+
+
+@pytest.mark.django_db
 def test_malformed_json_body_is_a_clear_error(client: Client) -> None:
     # No POST route exists yet in the kernel; a POST to a GET route is refused cleanly.
     response = client.post("/api/v1/node", "{not json", content_type="application/json")
