@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from zwfw.api.main import api
 from zwfw.core import views as core_views
@@ -11,6 +11,7 @@ urlpatterns = [
     path("metrics", core_views.metrics_view, name="metrics"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 handler404 = "zwfw.core.views.page_not_found"
