@@ -163,7 +163,9 @@ def grant_role(
     membership, created = StaffMembership.objects.select_for_update().get_or_create(
         user=user, department=department, role=role, defaults={"valid_until": valid_until}
     )
-    if not created and membership.valid_until != valid_until:
+    if not created:
+        if membership.valid_until == valid_until:
+            return membership  # already granted exactly so: nothing changes, nothing to audit
         membership.valid_until = valid_until
         membership.save(update_fields=["valid_until"])
     audit.record(

@@ -1,0 +1,131 @@
+"""Demo data for `make run`: reference data, departments of 广安市 and demo staff accounts.
+
+Everything here is invented (names, codes) but valid: USCCs carry correct GB 11714 and
+GB 32100 check characters. Loading twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from zwfw.core import context
+from zwfw.core.validators import org_code_check_char, uscc_check_char
+from zwfw.organisations import services as organisations
+from zwfw.organisations.models import Department, Role
+
+DEMO_PASSWORD = "Zwfw-demo-2026"  # noqa: S105 — documented demo password, dev settings only
+
+CITY = "511600"
+DISTRICT = "511602"
+
+# (name, division, level, org-code serial)
+DEPARTMENTS: list[tuple[str, str, int, int]] = [
+    ("广安市人民政府", CITY, 3, 1),
+    ("广安市政务服务管理局", CITY, 3, 2),
+    ("广安市政务服务中心", CITY, 3, 3),
+    ("广安市市场监督管理局", CITY, 3, 4),
+    ("广安市公安局", CITY, 3, 5),
+    ("广安市自然资源和规划局", CITY, 3, 6),
+    ("广安市住房和城乡建设局", CITY, 3, 7),
+    ("广安市生态环境局", CITY, 3, 8),
+    ("广安市人力资源和社会保障局", CITY, 3, 9),
+    ("广安市民政局", CITY, 3, 10),
+    ("广安市卫生健康委员会", CITY, 3, 11),
+    ("广安市广安区人民政府", DISTRICT, 4, 21),
+    ("广安市公安局广安区分局", DISTRICT, 4, 22),
+    ("广安区民政局", DISTRICT, 4, 23),
+    ("广安区市场监督管理局", DISTRICT, 4, 24),
+]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    full_name: str
+    department: str
+    role: str
+    superuser: bool = False
+
+
+USERS = [
+    DemoUser("admin", "平台管理员", "广安市政务服务管理局", Role.NODE_ADMIN, superuser=True),
+    DemoUser("clerk", "张敏", "广安市政务服务中心", Role.CLERK),
+    DemoUser("reviewer", "刘洋", "广安市市场监督管理局", Role.REVIEWER),
+    DemoUser("officer", "陈静", "广安市市场监督管理局", Role.CATALOG_OFFICER),
+    DemoUser("catalog_reviewer", "王磊", "广安市政务服务管理局", Role.CATALOG_REVIEWER),
+    DemoUser("supervisor", "赵刚", "广安市政务服务管理局", Role.SUPERVISOR),
+]
+
+
+def government_uscc(division: str, serial: int) -> str:
+    """A valid USCC of a government body (1 机构编制, 1 机关) in ``division``."""
+    org_body = f"{int(division[:4]):04d}{serial:04d}"
+    org_code = org_body + org_code_check_char(org_body)
+    body = "11" + division + org_code
+    return body + uscc_check_char(body)
+
+
+@transaction.atomic
+def load_departments() -> int:
+    created = 0
+    parents: dict[str, Department] = {}
+    for name, division, level, serial in DEPARTMENTS:
+        existing = Department.objects.filter(division_id=division, name=name).first()
+        if existing is None:
+            parent = None
+            if name not in {"广安市人民政府", "广安市广安区人民政府"}:
+                parent = parents.get(division)
+            existing = organisations.create_department(
+                name=name,
+                division_code=division,
+                level=level,
+                uscc=government_uscc(division, serial),
+                parent=parent,
+                phone=f"0826-{2300000 + serial:07d}",
+                address="四川省广安市广安区金安大道一段" if division == CITY else "广安区",
+            )
+            created += 1
+        if name in {"广安市人民政府", "广安市广安区人民政府"}:
+            parents[division] = existing
+    return created
+
+
+@transaction.atomic
+def load_users() -> int:
+    user_model = get_user_model()
+    created = 0
+    for demo in USERS:
+        user = user_model.objects.filter(username=demo.username).first()
+        if user is None:
+            user = user_model.objects.create_user(
+                demo.username,
+                password=DEMO_PASSWORD,
+                first_name=demo.full_name,
+                is_staff=True,
+                is_superuser=demo.superuser,
+            )
+            created += 1
+        department = Department.objects.get(name=demo.department)
+        organisations.grant_role(user=user, department=department, role=demo.role)
+    return created
+
+
+def load_demo() -> dict[str, int]:
+    """Load everything the demo needs; returns counts of what was created."""
+    from zwfw.core.calendar import seed_calendar
+    from zwfw.organisations.divisions import load_divisions
+
+    with context.bind(actor="system:load_demo"):
+        divisions = load_divisions()
+        calendar_days = seed_calendar()
+        departments = load_departments()
+        users = load_users()
+    return {
+        "divisions": divisions.created,
+        "calendar_days": calendar_days,
+        "departments": departments,
+        "users": users,
+    }

@@ -1,0 +1,21 @@
+"""``zwfw load_demo``: the demo node's data (idempotent; `make run` calls it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from zwfw.core.demo import DEMO_PASSWORD, USERS, load_demo
+
+
+class Command(BaseCommand):
+    help = "Load demo data: divisions, holiday calendar, departments, demo staff accounts."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        counts = load_demo()
+        self.stdout.write(
+            "demo data loaded: " + ", ".join(f"{name} +{count}" for name, count in counts.items())
+        )
+        accounts = ", ".join(user.username for user in USERS)
+        self.stdout.write(f"demo staff accounts: {accounts} (password {DEMO_PASSWORD})")
