@@ -12,6 +12,7 @@ Generic helpers: :func:`label` (code → label), :func:`validate_code` (raises
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
 
@@ -32,6 +33,11 @@ def _table(name_zh: str, name_en: str) -> Callable[[C], C]:
         return cls
 
     return register
+
+
+def tables() -> dict[str, type[models.Choices]]:
+    """Every registered code table by its API name (snake case of the class name)."""
+    return {re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower(): cls for cls in _TABLE_NAMES}
 
 
 def table_name(choices_cls: type[models.Choices]) -> tuple[str, str]:

@@ -56,3 +56,18 @@ def test_node_endpoint(client: Client, settings) -> None:
     body = client.get("/api/v1/node").json()
     assert body["name"] == "测试节点"
     assert body["division_code"] == settings.NODE_DIVISION_CODE
+
+
+def test_code_tables_are_served(client: Client) -> None:
+    listing = client.get("/api/v1/codes").json()
+    names = {table["name"] for table in listing}
+    assert {"item_type", "natural_person_theme", "legal_person_theme", "online_step"} <= names
+    item_type = client.get("/api/v1/codes/item_type").json()
+    assert item_type["title"] == "事项类型"
+    assert {"code": "01", "label": "行政许可"} in item_type["items"]
+    assert {"code": "20", "label": "公共服务"} in item_type["items"]
+    themes = client.get("/api/v1/codes/legal_person_theme").json()
+    assert {"code": "165", "label": "法人注销"} in themes["items"]
+    missing = client.get("/api/v1/codes/nope")
+    assert missing.status_code == 404
+    assert "item_type" in missing.json()["details"]["available"]
