@@ -29,3 +29,10 @@ def test_html_404_page(client: Client) -> None:
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "页面不存在" in response.content.decode()
+
+
+def test_english_page_is_translated(client: Client) -> None:
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = client.get("/").content.decode()
+    assert "Integrated online government services platform" in html
+    assert "Division code of this node" in html
