@@ -3,14 +3,16 @@
 Keys are PEM bytes in the forms ``openssl genpkey -algorithm SM2`` and ``openssl pkey -pubout``
 write (PKCS#8 "PRIVATE KEY", SubjectPublicKeyInfo "PUBLIC KEY"; SEC 1 "EC PRIVATE KEY" is read
 too). Signatures are DER ``SEQUENCE {r, s}`` over SM3(Z || message), Z computed with the user
-id, which defaults to ``1234567812345678`` (GM/T 0009) — the only value other systems assume when
-they say nothing. Ciphertexts are GM/T 0009 DER (C1, C3, C2), what ``openssl pkeyutl -encrypt``
-produces.
+id, which defaults to ``1234567812345678`` (GM/T 0009) — what other systems assume when they
+name none, except the OpenSSL 3.0 CLI, which hashes an empty id unless given
+``-sigopt distid:1234567812345678``. Ciphertexts are GM/T 0009 DER (C1, C3, C2), what
+``openssl pkeyutl -encrypt`` produces.
 
 Two backends do the work (chosen by the ``ZWFW_CRYPTO_BACKEND`` environment variable):
 
 * ``openssl`` — the system libcrypto through ctypes (thousands of operations per second);
-* ``python`` — pure Python on ``gmalg``'s curve arithmetic (tens per second, not constant-time);
+* ``python`` — pure Python on ``gmalg``'s curve arithmetic (50–100 per second, not
+  constant-time);
 * ``auto`` (the default) — ``openssl`` when libcrypto loads and passes the SM2 self-test, else
   ``python``.
 

@@ -16,7 +16,6 @@ import contextlib
 import os
 import shutil
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -606,9 +605,7 @@ def test_cli_verifies_our_signature(backend: str, tmp_path: Path) -> None:
     (tmp_path / "pub.pem").write_bytes(public_pem)
     (tmp_path / "data").write_bytes(data)
     (tmp_path / "sig").write_bytes(sm2_sign(private_pem, data))
-    verify = (
-        "dgst", "-sm3", "-verify", tmp_path / "pub.pem", "-signature", tmp_path / "sig"
-    )  # fmt: skip
+    verify = ["dgst", "-sm3", "-verify", tmp_path / "pub.pem", "-signature", tmp_path / "sig"]
     result = run_openssl(*verify, "-sigopt", "distid:1234567812345678", tmp_path / "data")
     assert result.returncode == 0, result.stderr
     assert b"Verified OK" in result.stdout
@@ -632,6 +629,20 @@ def test_we_verify_cli_signature(backend: str, cli_keypair: tuple[Path, Path]) -
     assert sm2_verify(public_pem, data, signature)
     assert not sm2_verify(public_pem, data, signature, uid=b"ALICE123@YAHOO.COM")
     assert not sm2_verify(public_pem, data[1:], signature)
+
+
+@needs_cli
+def test_cli_without_distid_uses_an_empty_id(backend: str, cli_keypair: tuple[Path, Path]) -> None:
+    # The interop pitfall behind the explicit default: OpenSSL 3.0 hashes an empty id into Z
+    # when no distid is given, so its signatures then fail under 1234567812345678.
+    private_path, public_path = cli_keypair
+    data_path = private_path.with_name("data")
+    data_path.write_bytes(b"no distid")
+    result = run_openssl("dgst", "-sm3", "-sign", private_path, data_path)
+    assert result.returncode == 0, result.stderr
+    public_pem = public_path.read_bytes()
+    assert sm2_verify(public_pem, b"no distid", result.stdout, uid=b"")
+    assert not sm2_verify(public_pem, b"no distid", result.stdout)
 
 
 @needs_cli
@@ -683,12 +694,30 @@ def test_backend_selection(monkeypatch: pytest.MonkeyPatch) -> None:
         sm2_backend()
 
 
-def test_openssl_backend_is_used_on_this_machine() -> None:
-    # The project targets OpenSSL 3 with SM2 (Debian, Ubuntu, Alpine); only distributions that
-    # build libcrypto without SM2 fall back, which the skip message then reports.
-    if sys.platform != "linux" or not _openssl_backend_usable():
-        pytest.skip(f"no SM2 in libcrypto: {sm2_module._openssl_failure}")
-    assert sm2_module._openssl() is not None
+def test_auto_falls_back_to_python_without_libcrypto_sm2(
+    monkeypatch: pytest.MonkeyPatch, keypair: tuple[bytes, bytes]
+) -> None:
+    # As on a distribution whose OpenSSL is built without SM2: the load failed once, for good.
+    monkeypatch.setattr(sm2_module, "_backends", {})
+    monkeypatch.setattr(sm2_module, "_openssl_failure", "simulated: no SM2 in libcrypto")
+    monkeypatch.setenv("ZWFW_CRYPTO_BACKEND", "auto")
+    assert sm2_backend() == "python"
+    private_pem, public_pem = keypair
+    assert sm2_verify(public_pem, b"fallback", sm2_sign(private_pem, b"fallback"))
+    monkeypatch.setenv("ZWFW_CRYPTO_BACKEND", "openssl")
+    with pytest.raises(CryptoError, match="simulated"):
+        sm2_sign(private_pem, b"fallback")
+
+
+@needs_cli
+def test_openssl_backend_loads_where_the_cli_has_sm2() -> None:
+    # The backend fixture skips "openssl" when the binding does not load; this test makes sure
+    # that a broken binding cannot hide behind that skip (and behind auto's silent fallback).
+    version = run_openssl("version").stdout
+    algorithms = run_openssl("list", "-public-key-algorithms").stdout
+    if not version.startswith(b"OpenSSL 3.") or b"SM2" not in algorithms:
+        pytest.skip(f"this openssl has no SM2: {version!r}")
+    assert _openssl_backend_usable(), sm2_module._openssl_failure
 
 
 def test_public_api_is_exported() -> None:
