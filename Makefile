@@ -46,6 +46,7 @@ run: demo
 	@echo "zwfw demo: http://$(HOST):$(PORT)/  (API docs: /api/v1/docs) — Ctrl-C stops web and worker"
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(BIN)/zwfw worker & \
+	  $(BIN)/zwfw send_outbox --loop & \
 	  $(BIN)/zwfw runserver $(HOST):$(PORT) --noreload & \
 	  wait
 
