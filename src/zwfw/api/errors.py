@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -31,6 +31,17 @@ def error_body(code: str, message: str, details: Any = None, message_en: str = "
     if request_id:
         body["request_id"] = request_id
     return body
+
+
+def error_response(
+    code: str, message: str, details: Any = None, message_en: str = "", *, status: int
+) -> JsonResponse:
+    """An error in the API's shape, for code that runs outside ninja (middleware, handlers)."""
+    return JsonResponse(
+        error_body(code, message, details, message_en),
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 def _describe_pydantic(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

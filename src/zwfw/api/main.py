@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
 
 from zwfw import __version__
 from zwfw.api import errors
 
+
+class Utf8JSONRenderer(JSONRenderer):
+    """Chinese text as UTF-8 rather than \\u escapes: a third of the bytes, readable in logs."""
+
+    json_dumps_params: dict[str, Any] = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=Utf8JSONRenderer(),
     title="zwfw 一体化在线政务服务平台 API",
     version=__version__,
     description=(

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
 from zwfw.core import context, metrics
 
@@ -63,15 +63,13 @@ class ApiErrorShapeMiddleware:
             and response.status_code in _STATUS_MESSAGES
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            from zwfw.api.errors import error_body
+            from zwfw.api.errors import error_response
 
             code, message, message_en = _STATUS_MESSAGES[response.status_code]
             details = {"path": request.path}
             if response.status_code == 405:
                 details["allowed"] = response.get("Allow", "")
-            shaped = JsonResponse(
-                error_body(code, message, details, message_en), status=response.status_code
-            )
+            shaped = error_response(code, message, details, message_en, status=response.status_code)
             if response.has_header("Allow"):
                 shaped["Allow"] = response["Allow"]
             return shaped
@@ -100,15 +98,13 @@ class RejectNulMiddleware:
             body = request.body if request.method in {"POST", "PUT", "PATCH"} else b""
             suspicious = any(marker in body for marker in _NUL_MARKERS)
         if suspicious:
-            from zwfw.api.errors import error_body
+            from zwfw.api.errors import error_response
 
-            return JsonResponse(
-                error_body(
-                    "request.nul_character",
-                    "请求中包含非法的空字符（NUL），请删除后重试。",
-                    {"path": request.path},
-                    "The request contains a NUL character.",
-                ),
+            return error_response(
+                "request.nul_character",
+                "请求中包含非法的空字符（NUL），请删除后重试。",
+                {"path": request.path},
+                "The request contains a NUL character.",
                 status=400,
             )
         return self.get_response(request)

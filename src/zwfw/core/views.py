@@ -58,22 +58,20 @@ def _wants_json(request: HttpRequest) -> bool:
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
-        from zwfw.api.errors import error_body
+        from zwfw.api.errors import error_response
 
-        return JsonResponse(
-            error_body("not_found", "请求的地址不存在。", {"path": request.path}, "No such path."),
-            status=404,
+        return error_response(
+            "not_found", "请求的地址不存在。", {"path": request.path}, "No such path.", status=404
         )
     return render(request, "404.html", status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    from zwfw.api.errors import error_body
+    from zwfw.api.errors import error_response
 
     if _wants_json(request):
-        return JsonResponse(
-            error_body("server.error", "服务器内部错误，请稍后再试。", None, "Internal error."),
-            status=500,
+        return error_response(
+            "server.error", "服务器内部错误，请稍后再试。", None, "Internal error.", status=500
         )
     return HttpResponse(
         "<h1>服务器内部错误 / Internal error</h1>", status=500, content_type="text/html"

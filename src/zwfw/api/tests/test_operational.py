@@ -71,3 +71,10 @@ def test_code_tables_are_served(client: Client) -> None:
     missing = client.get("/api/v1/codes/nope")
     assert missing.status_code == 404
     assert "item_type" in missing.json()["details"]["available"]
+
+
+@pytest.mark.django_db
+def test_json_is_utf8_not_escaped(client: Client, settings) -> None:
+    settings.NODE_NAME = "广安市政务服务平台"
+    assert "广安市政务服务平台".encode() in client.get("/api/v1/node").content
+    assert "请求的地址不存在".encode() in client.get("/api/v1/nowhere").content
