@@ -10,36 +10,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import random
-import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _setup_django() -> str:
-    sys.path.insert(0, str(REPO / "src"))
-    if "DATABASE_URL" not in os.environ:
-        bench_dir = REPO / "var" / "bench"
-        bench_dir.mkdir(parents=True, exist_ok=True)
-        db = bench_dir / "validators.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{db}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zwfw.settings.dev")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from django.db import connection
-
-    return connection.vendor
+from _setup import django_on_fresh_database, machine
 
 
 def _resident_ids(count: int, rng: random.Random) -> list[str]:
@@ -83,15 +57,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=100_000, help="values per validator")
     args = parser.parse_args()
-    vendor = _setup_django()
+    vendor = django_on_fresh_database("validators")
 
     from zwfw.core.validators import validate_resident_id, validate_uscc
     from zwfw.organisations.divisions import division_index, load_divisions
 
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}; database: {vendor}"
-    )
+    print(f"machine: {machine()}; database: {vendor}")
     started = time.perf_counter()
     division_index()
     print(f"division index (CSV → memory): {time.perf_counter() - started:.3f} s")
