@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -54,34 +54,26 @@ def _time_text(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical_bytes(
-    *,
-    entry_id: int,
-    created_at: dt.datetime,
-    actor: str,
-    on_behalf_of: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    before: Any,
-    after: Any,
-    request_id: str,
-    ip: str,
-) -> bytes:
-    """Canonical JSON of an entry: sorted keys, no spaces, UTF-8."""
-    document = {
-        "id": entry_id,
-        "time": _time_text(created_at),
-        "actor": actor,
-        "on_behalf_of": on_behalf_of,
-        "action": action,
-        "object_type": object_type,
-        "object_id": object_id,
-        "before": before,
-        "after": after,
-        "request_id": request_id,
-        "ip": ip,
-    }
+_CONTENT = (
+    "id",
+    "created_at",
+    "actor",
+    "on_behalf_of",
+    "action",
+    "object_type",
+    "object_id",
+    "before",
+    "after",
+    "request_id",
+    "ip",
+)
+_COLUMNS = (*_CONTENT, "prev_hash", "entry_hash")
+
+
+def canonical_bytes(entry: Mapping[str, Any]) -> bytes:
+    """Canonical JSON of an entry's content columns: sorted keys, no spaces, UTF-8."""
+    document = {name: entry[name] for name in _CONTENT if name != "created_at"}
+    document["time"] = _time_text(entry["created_at"])
     return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -109,23 +101,6 @@ class Entry:
     object_id: str = ""
     before: Any = None
     after: Any = None
-
-
-_COLUMNS = (
-    "id",
-    "created_at",
-    "actor",
-    "on_behalf_of",
-    "action",
-    "object_type",
-    "object_id",
-    "before",
-    "after",
-    "request_id",
-    "ip",
-    "prev_hash",
-    "entry_hash",
-)
 
 
 def _lock_head(cursor: Any) -> tuple[int, str]:
@@ -174,56 +149,28 @@ def record_many(
         db_now = _prep("created_at", now)
         for entry in pending:
             last_id += 1
-            before, after = jsonable(entry.before), jsonable(entry.after)
-            object_id = str(entry.object_id)
-            canonical = canonical_bytes(
-                entry_id=last_id,
-                created_at=now,
-                actor=who,
-                on_behalf_of=for_whom,
-                action=entry.action,
-                object_type=entry.object_type,
-                object_id=object_id,
-                before=before,
-                after=after,
-                request_id=ctx.request_id,
-                ip=ctx.ip,
-            )
-            entry_hash = chain_hash(last_hash, canonical)
-            row = AuditRecord(
-                id=last_id,
-                created_at=now,
-                actor=who,
-                on_behalf_of=for_whom,
-                action=entry.action,
-                object_type=entry.object_type,
-                object_id=object_id,
-                before=before,
-                after=after,
-                request_id=ctx.request_id,
-                ip=ctx.ip,
-                prev_hash=last_hash,
-                entry_hash=entry_hash,
-            )
+            content = {
+                "id": last_id,
+                "created_at": now,
+                "actor": who,
+                "on_behalf_of": for_whom,
+                "action": entry.action,
+                "object_type": entry.object_type,
+                "object_id": str(entry.object_id),
+                "before": jsonable(entry.before),
+                "after": jsonable(entry.after),
+                "request_id": ctx.request_id,
+                "ip": ctx.ip,
+            }
+            entry_hash = chain_hash(last_hash, canonical_bytes(content))
+            row = AuditRecord(**content, prev_hash=last_hash, entry_hash=entry_hash)
             row._state.adding = False
             rows.append(row)
-            params.append(
-                (
-                    last_id,
-                    db_now,
-                    who,
-                    for_whom,
-                    entry.action,
-                    entry.object_type,
-                    object_id,
-                    _prep("before", before),
-                    _prep("after", after),
-                    ctx.request_id,
-                    ctx.ip,
-                    last_hash,
-                    entry_hash,
-                )
-            )
+            prepared = {**content, "prev_hash": last_hash, "entry_hash": entry_hash}
+            prepared["created_at"] = db_now
+            prepared["before"] = _prep("before", content["before"])
+            prepared["after"] = _prep("after", content["after"])
+            params.append(tuple(prepared[name] for name in _COLUMNS))
             last_hash = entry_hash
         table = AuditRecord._meta.db_table
         placeholders = ", ".join(["%s"] * len(_COLUMNS))
@@ -295,32 +242,20 @@ def _rows(chunk: int) -> Iterator[tuple[Any, ...]]:
 def verify_chain(chunk: int = 20000) -> VerifyResult:
     """Recompute the whole chain; report the first entry where it breaks."""
     expected_id, expected_prev, checked = 1, GENESIS_HASH, 0
-    for row in _rows(chunk):
-        entry_id, created_at, actor, obo, action, otype, oid, before, after, rid, ip, prev, h = row
+    for values in _rows(chunk):
+        row = dict(zip(_COLUMNS, values, strict=True))
+        entry_id = row["id"]
         if entry_id != expected_id:
             return VerifyResult(
                 False, checked, entry_id, f"entries {expected_id}…{entry_id - 1} are missing"
             )
-        if prev != expected_prev:
+        if row["prev_hash"] != expected_prev:
             return VerifyResult(
                 False, checked, entry_id, "previous-hash link broken (entry inserted or reordered)"
             )
-        canonical = canonical_bytes(
-            entry_id=entry_id,
-            created_at=created_at,
-            actor=actor,
-            on_behalf_of=obo,
-            action=action,
-            object_type=otype,
-            object_id=oid,
-            before=before,
-            after=after,
-            request_id=rid,
-            ip=ip,
-        )
-        if chain_hash(prev, canonical) != h:
+        if chain_hash(row["prev_hash"], canonical_bytes(row)) != row["entry_hash"]:
             return VerifyResult(False, checked, entry_id, "content does not match its hash")
-        expected_prev, expected_id, checked = h, entry_id + 1, checked + 1
+        expected_prev, expected_id, checked = row["entry_hash"], entry_id + 1, checked + 1
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is not None and (head.last_id != checked or head.last_hash != expected_prev):
         return VerifyResult(
