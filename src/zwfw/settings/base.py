@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "zwfw.core",
     "zwfw.organisations",
     "zwfw.notifications",
+    "zwfw.catalog",
 ]
 
 MIDDLEWARE = [
