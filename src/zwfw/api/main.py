@@ -31,11 +31,15 @@ errors.install(api)
 
 
 def _register_routers() -> None:
+    from zwfw.catalog import api_guide, api_import, api_search
     from zwfw.core.api import router as core_router
     from zwfw.organisations.api import router as organisations_router
 
     api.add_router("/", core_router)
     api.add_router("/", organisations_router)
+    api.add_router("/catalog", api_search.router)
+    api.add_router("/catalog", api_guide.router)
+    api.add_router("/catalog", api_import.router)
 
 
 _register_routers()

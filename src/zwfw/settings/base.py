@@ -211,6 +211,13 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 
+CATALOG_REVIEW_STEPS = declare(
+    "ZWFW_CATALOG_REVIEW_STEPS",
+    str,
+    "staffing:编制审核,legal:法制审核",
+    "Review steps of catalogue changes, `code:name` joined by commas (empty: no review).",
+)
+
 LOG_LEVEL = declare("LOG_LEVEL", str, "INFO", "Log level: DEBUG, INFO, WARNING, ERROR.")
 LOG_JSON = declare("ZWFW_LOG_JSON", bool, True, "Write logs as JSON lines (one object a line).")
 CRYPTO_BACKEND = declare(
