@@ -30,8 +30,21 @@ class Change:
 def diff(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
     """Every element that differs between two content documents, in schema order."""
     changes: list[Change] = []
-    _walk("", before, after, changes)
+    _walk("", _in_schema_order(before), _in_schema_order(after), changes)
     return changes
+
+
+def _in_schema_order(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with keys in the schema's order (PostgreSQL's jsonb reorders them)."""
+    from pydantic import ValidationError as PydanticValidationError
+
+    from zwfw.catalog.content import ItemContent
+
+    try:
+        return ItemContent.model_validate(document).model_dump(mode="json")
+    except PydanticValidationError:
+        # A document from an older schema: keep its own keys, in a stable order.
+        return dict(sorted(document.items()))
 
 
 def _walk(path: str, a: Any, b: Any, out: list[Change]) -> None:
