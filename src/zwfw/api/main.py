@@ -32,6 +32,7 @@ errors.install(api)
 
 def _register_routers() -> None:
     from zwfw.catalog import api_guide, api_import, api_search
+    from zwfw.catalog.api import router as catalog_router
     from zwfw.core.api import router as core_router
     from zwfw.organisations.api import router as organisations_router
 
@@ -40,6 +41,7 @@ def _register_routers() -> None:
     api.add_router("/catalog", api_search.router)
     api.add_router("/catalog", api_guide.router)
     api.add_router("/catalog", api_import.router)
+    api.add_router("/catalog", catalog_router)
 
 
 _register_routers()

@@ -69,3 +69,25 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()} {self.name}"
+
+
+class IdempotencyRecord(models.Model):
+    """The stored answer to a creating request sent with an ``Idempotency-Key`` header.
+
+    A retry with the same key (same caller) gets the same answer without a second effect; the
+    same key with a different body is refused.
+    """
+
+    actor = models.CharField(max_length=128)
+    key = models.CharField(max_length=128)
+    endpoint = models.CharField(max_length=300)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["actor", "key"], name="idempotency_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.actor}:{self.key}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -39,21 +40,57 @@ def _routes() -> list[tuple[str, str, list[str]]]:
     return routes
 
 
+@pytest.fixture(params=["anonymous", "superuser"])
+def any_client(request: pytest.FixtureRequest, django_user_model) -> Client:
+    client = Client()
+    if request.param == "superuser":
+        client.force_login(django_user_model.objects.create_superuser("root", password="x" * 12))
+    return client
+
+
+def _bodies(value: str) -> list[str]:
+    """Hostile JSON bodies: wrong types, wrong shapes, the value in every likely field."""
+    fields = ["kind", "department_id", "sources", "proposals", "reason", "approve", "opinion"]
+    return [
+        "{}",
+        "[]",
+        "null",
+        json.dumps(value),
+        json.dumps(dict.fromkeys(fields, value)),
+        json.dumps(
+            {
+                "kind": "add",
+                "department_id": 1,
+                "proposals": [dict.fromkeys(["name", "item_type"], value)],
+            }
+        ),
+        json.dumps({"kind": "change", "department_id": 1, "sources": [value], "proposals": [{}]}),
+    ]
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(("method", "path", "params"), _routes())
-def test_hostile_inputs_never_give_500(client: Client, method: str, path: str, params) -> None:
+def test_hostile_inputs_never_give_500(any_client: Client, method: str, path: str, params) -> None:
+    client = any_client
     for value in HOSTILE:
         filler = value.replace("/", "%2F") or "x"
         concrete = re.sub(r"\{[^}]+\}", lambda _, f=filler: f, path)
         query = dict.fromkeys(params, value)
         if method == "GET":
             response = client.get(concrete, query)
+            _check(response, method, concrete, value)
         else:
-            response = client.generic(method, concrete, value, content_type="application/json")
-        assert response.status_code < 500, (method, concrete, value, response.content[:300])
-        if response.status_code >= 400:
-            body = response.json()
-            assert set(body) >= {"code", "message", "details"}
+            for body in _bodies(value):
+                response = client.generic(method, concrete, body, content_type="application/json")
+                _check(response, method, concrete, body)
+
+
+def _check(response: object, method: str, path: str, value: str) -> None:
+    status = response.status_code  # type: ignore[attr-defined]
+    assert status < 500, (method, path, value, response.content[:300])  # type: ignore[attr-defined]
+    if status >= 400:
+        body = response.json()  # type: ignore[attr-defined]
+        assert set(body) >= {"code", "message", "details"}
 
 
 @pytest.mark.django_db
