@@ -21,7 +21,8 @@ DEMO_PASSWORD = "Zwfw-demo-2026"  # noqa: S105 — documented demo password, dev
 CITY = "511600"
 DISTRICT = "511602"
 
-# (name, division, level, org-code serial)
+# (name, division, level, org-code serial). Serials are unique across both divisions, because
+# the organisation code inside a USCC does not contain the county digits.
 DEPARTMENTS: list[tuple[str, str, int, int]] = [
     ("广安市人民政府", CITY, 3, 1),
     ("广安市政务服务管理局", CITY, 3, 2),
@@ -34,10 +35,30 @@ DEPARTMENTS: list[tuple[str, str, int, int]] = [
     ("广安市人力资源和社会保障局", CITY, 3, 9),
     ("广安市民政局", CITY, 3, 10),
     ("广安市卫生健康委员会", CITY, 3, 11),
+    ("广安市医疗保障局", CITY, 3, 12),
+    ("广安市住房公积金管理中心", CITY, 3, 13),
+    ("广安市交通运输局", CITY, 3, 14),
+    ("广安市教育局", CITY, 3, 15),
+    ("广安市退役军人事务局", CITY, 3, 16),
+    ("广安市应急管理局", CITY, 3, 17),
+    ("广安市文化广播电视和旅游局", CITY, 3, 18),
+    ("广安市水利局", CITY, 3, 19),
+    ("广安市司法局", CITY, 3, 20),
+    ("广安市农业农村局", CITY, 3, 30),
     ("广安市广安区人民政府", DISTRICT, 4, 21),
     ("广安市公安局广安区分局", DISTRICT, 4, 22),
     ("广安区民政局", DISTRICT, 4, 23),
     ("广安区市场监督管理局", DISTRICT, 4, 24),
+    ("广安区人力资源和社会保障局", DISTRICT, 4, 31),
+    ("广安区住房和城乡建设局", DISTRICT, 4, 32),
+    ("广安区卫生健康局", DISTRICT, 4, 33),
+    ("广安区医疗保障局", DISTRICT, 4, 34),
+    ("广安区交通运输局", DISTRICT, 4, 35),
+    ("广安区教育局", DISTRICT, 4, 36),
+    ("广安区退役军人事务局", DISTRICT, 4, 37),
+    ("广安区应急管理局", DISTRICT, 4, 38),
+    ("广安区司法局", DISTRICT, 4, 39),
+    ("广安区农业农村局", DISTRICT, 4, 40),
 ]
 
 
@@ -85,7 +106,9 @@ def load_departments() -> int:
                 uscc=government_uscc(division, serial),
                 parent=parent,
                 phone=f"0826-{2300000 + serial:07d}",
-                address="四川省广安市广安区金安大道一段" if division == CITY else "广安区",
+                address="四川省广安市广安区金安大道一段"
+                if division == CITY
+                else "四川省广安市广安区",
             )
             created += 1
         if name in {"广安市人民政府", "广安市广安区人民政府"}:
@@ -115,6 +138,7 @@ def load_users() -> int:
 
 def load_demo() -> dict[str, int]:
     """Load everything the demo needs; returns counts of what was created."""
+    from zwfw.catalog.demo import load_demo_catalog
     from zwfw.core.calendar import seed_calendar
     from zwfw.organisations.divisions import load_divisions
 
@@ -123,9 +147,11 @@ def load_demo() -> dict[str, int]:
         calendar_days = seed_calendar()
         departments = load_departments()
         users = load_users()
+        catalog_items = load_demo_catalog()
     return {
         "divisions": divisions.created,
         "calendar_days": calendar_days,
         "departments": departments,
         "users": users,
+        "catalog_items": catalog_items,
     }

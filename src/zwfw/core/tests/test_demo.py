@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from zwfw.catalog.models import Item, ItemStatus
 from zwfw.core import audit, demo
 from zwfw.core.models import AuditRecord, CalendarDay
 from zwfw.core.validators import validate_uscc
@@ -17,7 +18,10 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_loads_once_and_is_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
     call_command("load_demo")
-    assert "demo staff accounts: admin" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "demo staff accounts: admin" in out
+    assert "catalog_items +" in out
+    assert Item.objects.filter(status=ItemStatus.PUBLISHED).count() >= 200
     assert Division.objects.filter(code="511602", name="广安区").exists()
     assert CalendarDay.objects.filter(date="2026-10-01", kind="holiday").exists()
     assert Department.objects.count() == len(demo.DEPARTMENTS)
@@ -35,6 +39,7 @@ def test_demo_loads_once_and_is_idempotent(capsys: pytest.CaptureFixture[str]) -
     assert again["departments"] == 0
     assert again["users"] == 0
     assert again["divisions"] == 0
+    assert again["catalog_items"] == 0
     assert Department.objects.count() == len(demo.DEPARTMENTS)
     assert AuditRecord.objects.count() == audit_count  # a no-op load audits nothing
     assert audit.verify_chain().ok
