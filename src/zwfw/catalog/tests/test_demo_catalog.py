@@ -8,6 +8,7 @@ import pytest
 
 from zwfw.catalog import demo as catalog_demo
 from zwfw.catalog.content import ItemContent, validate_content
+from zwfw.catalog.guide import get_guide
 from zwfw.catalog.identifiers import parse_implementation_code
 from zwfw.catalog.models import BasicItem, Item, ItemStatus, ItemVersion, LifeEvent
 from zwfw.core import codes
@@ -147,6 +148,9 @@ def test_load_publishes_everything_once(departments: None) -> None:
     assert variant.basic_item == variant.parent.basic_item
     for version in ItemVersion.objects.all():
         validate_content(version.content)
+    for code in Item.objects.values_list("implementation_code", flat=True):
+        guide = get_guide(code)  # every demo item has a complete guide
+        assert len(guide.sections) == 12
 
     audits, versions = AuditRecord.objects.count(), ItemVersion.objects.count()
     assert catalog_demo.load_demo_catalog() == 0

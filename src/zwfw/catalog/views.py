@@ -1,0 +1,108 @@
+"""Public catalogue pages: the guide (办事指南) of an item and the catalogue index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from zwfw.catalog.guide import get_guide
+from zwfw.catalog.models import Item, ItemStatus
+from zwfw.core import codes
+from zwfw.core.errors import NotFound, ValidationError
+from zwfw.core.pagination import paginate
+from zwfw.organisations.models import Department
+
+PAGE_SIZE = 50
+
+
+def _positive_int(raw: str | None) -> int | None:
+    """A positive integer from a query string, or None (bad values are treated as absent)."""
+    if raw and raw.isascii() and raw.isdigit() and len(raw) <= 9 and int(raw) > 0:
+        return int(raw)
+    return None
+
+
+@require_GET
+def item_guide(request: HttpRequest, implementation_code: str) -> HttpResponse:
+    """``/items/<code>/``: the guide of the current version, or ``?version=N``."""
+    raw_version = request.GET.get("version")
+    version = _positive_int(raw_version)
+    if raw_version and version is None:
+        raise Http404("no such version")
+    try:
+        guide = get_guide(implementation_code, version=version)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    return render(
+        request,
+        "catalog/guide.html",
+        {"guide": guide, "version_numbers": range(1, guide.latest_version + 1)},
+    )
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    code: str
+    name: str
+    department: Department
+    item_type: str
+    online_depth: str
+
+
+@require_GET
+def item_index(request: HttpRequest) -> HttpResponse:
+    """``/items/``: published items by department, 50 a page (keyset on department, id)."""
+    department_id = _positive_int(request.GET.get("department"))
+    cursor = request.GET.get("cursor") or None
+    queryset = Item.objects.filter(status=ItemStatus.PUBLISHED).select_related("department")
+    if department_id is not None:
+        queryset = queryset.filter(department_id=department_id)
+    try:
+        page = paginate(
+            queryset.only("implementation_code", "name", "item_type", "online_depth", "department"),
+            ("department_id", "id"),
+            cursor,
+            PAGE_SIZE,
+        )
+    except ValidationError:  # a tampered cursor: start again rather than fail
+        cursor = None
+        page = paginate(queryset, ("department_id", "id"), None, PAGE_SIZE)
+    rows = [
+        IndexRow(
+            code=item.implementation_code,
+            name=item.name,
+            department=item.department,
+            item_type=_item_type_label(item.item_type),
+            online_depth=codes.label(codes.OnlineDepth, item.online_depth, default=""),
+        )
+        for item in page.items
+    ]
+    departments = Department.objects.filter(
+        pk__in=Item.objects.filter(status=ItemStatus.PUBLISHED).values("department_id")
+    ).order_by("division_id", "name")
+    base = {"department": department_id} if department_id else {}
+    return render(
+        request,
+        "catalog/index.html",
+        {
+            "rows": rows,
+            "departments": departments,
+            "department_id": department_id,
+            "is_first_page": cursor is None,
+            "first_query": urlencode(base),
+            "next_query": urlencode({**base, "cursor": page.next_cursor})
+            if page.next_cursor
+            else "",
+        },
+    )
+
+
+def _item_type_label(code: str) -> str:
+    try:
+        return codes.item_type_label(code)
+    except ValidationError:
+        return code
