@@ -309,12 +309,16 @@ def _with_note(limit: TimeLimit) -> str:
     return f"{text}（{limit.note}）" if limit.note else text
 
 
-def _item_type(code: str) -> CodeLabel:
+def item_type_label(code: str) -> str:
+    """The label of an item type, local extensions included; an unknown code shows as itself."""
     try:
-        label = codes.item_type_label(code)
-    except ValidationError:  # a stored code outside every table still shows, as itself
-        label = code
-    return CodeLabel(code=code, label=label)
+        return codes.item_type_label(code)
+    except ValidationError:
+        return code
+
+
+def _item_type(code: str) -> CodeLabel:
+    return CodeLabel(code=code, label=item_type_label(code))
 
 
 def build_guide(

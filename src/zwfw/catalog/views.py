@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from zwfw.catalog.guide import get_guide
+from zwfw.catalog.guide import get_guide, item_type_label
 from zwfw.catalog.models import Item, ItemStatus
 from zwfw.core import codes
 from zwfw.core.errors import NotFound, ValidationError
@@ -76,7 +76,7 @@ def item_index(request: HttpRequest) -> HttpResponse:
             code=item.implementation_code,
             name=item.name,
             department=item.department,
-            item_type=_item_type_label(item.item_type),
+            item_type=item_type_label(item.item_type),
             online_depth=codes.label(codes.OnlineDepth, item.online_depth, default=""),
         )
         for item in page.items
@@ -99,10 +99,3 @@ def item_index(request: HttpRequest) -> HttpResponse:
             else "",
         },
     )
-
-
-def _item_type_label(code: str) -> str:
-    try:
-        return codes.item_type_label(code)
-    except ValidationError:
-        return code
