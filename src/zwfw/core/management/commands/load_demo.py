@@ -10,7 +10,7 @@ from zwfw.core.demo import DEMO_PASSWORD, USERS, load_demo
 
 
 class Command(BaseCommand):
-    help = "Load demo data: divisions, holiday calendar, departments, demo staff accounts."
+    help = "Load demo data: divisions, holiday calendar, departments, staff accounts, catalogue."
 
     def handle(self, *args: Any, **options: Any) -> None:
         counts = load_demo()
