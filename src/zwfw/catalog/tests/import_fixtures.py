@@ -99,3 +99,22 @@ def xlsx_bytes(lines: Sequence[Sequence[Any]], sheet: str = "事项") -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+COUNTY_BUREAU = "岳池县市场监督管理局"
+
+
+def county_row(number: int, **cells: str) -> dict[str, str]:
+    """Item ``number`` of 岳池县's list (county level, 岳池县市场监督管理局)."""
+    basic = f"XK{number:05d}000"
+    data = content(
+        number,
+        implementation_code=f"{basic}-4-511621-{COUNTY_USCC}-01",
+        implementing_body={"name": COUNTY_BUREAU, "uscc": COUNTY_USCC},
+        level="4",
+        place="岳池县政务服务中心一楼市场监管窗口",
+    )
+    dumped = validate_content(data).model_dump(mode="json")
+    found = spreadsheet.cells_from_content(dumped, division_code="511621")
+    found.update(cells)
+    return found
