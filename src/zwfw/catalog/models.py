@@ -267,3 +267,43 @@ class LifeEvent(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ItemSearchDocument(models.Model):
+    """The search-index entry of one published item (maintained by ``catalog.search``).
+
+    Token columns hold pre-segmented text (character 1- and 2-grams, pinyin) separated by
+    spaces; the database's full-text engine indexes them: an FTS5 table kept in step by
+    triggers on SQLite, generated ``tsvector`` columns with GIN indexes on PostgreSQL (both
+    created by migration ``0002_search_index``, which also keeps the columns a search reads
+    per match narrow: a covering index on SQLite, out-of-line token storage on PostgreSQL).
+    Filter, facet and ranking columns are copied from ``Item`` so that a search reads one
+    table besides the index. Only published items have a document.
+    """
+
+    item = models.OneToOneField(
+        Item, on_delete=models.CASCADE, primary_key=True, related_name="search_document"
+    )
+    name_key = models.CharField(max_length=200, help_text="normalised name (exact match)")
+    name_length = models.PositiveSmallIntegerField(default=0)
+    item_type = models.CharField(max_length=2)
+    level = models.CharField(max_length=1)
+    online_depth = models.CharField(max_length=3)
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    division_code = models.CharField(max_length=12)
+    targets = models.CharField(max_length=40, blank=True, help_text="delimited: ,1,2,")
+    person_themes = models.CharField(max_length=400, blank=True)
+    legal_themes = models.CharField(max_length=400, blank=True)
+    life_events = models.TextField(blank=True)
+    name_tokens = models.TextField()
+    keyword_tokens = models.TextField(blank=True)
+    pinyin_tokens = models.TextField(blank=True)
+    body_tokens = models.TextField(blank=True)
+    body_text = models.TextField(blank=True, help_text="guide text for snippets")
+    indexed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["name_key"], name="item_search_name_key_idx")]
+
+    def __str__(self) -> str:
+        return f"search:{self.item_id}"
