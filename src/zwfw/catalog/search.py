@@ -15,6 +15,7 @@ Tokens and query syntax come from :mod:`zwfw.catalog.search_text`; the reasoning
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -447,9 +448,10 @@ def search_items(
     after = _decode_after(cursor, fingerprint, tiers) if cursor else None
     filter_clauses, filter_params = _filter_sql(filters)
     from_sql, id_sql = _from_sql(query)
-    # The total comes first when facets are wanted: it lets an empty search stop here and a
-    # first page skip the lower tiers once the upper ones hold every match.
-    total = _count(query, filter_clauses, filter_params) if with_facets else None
+    result = SearchResult(hits=[], next_cursor=None)
+    # Facets (and the total) come first when wanted: the total lets an empty search stop
+    # here and a first page skip the lower tiers once the upper ones hold every match.
+    total = _facets(result, query, filter_clauses, filter_params) if with_facets else None
     rows: list[tuple[int, int, int]] = []
     accounted = 0
     for tier in tiers:
@@ -490,9 +492,8 @@ def search_items(
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor([fingerprint, *rows[-1]])
-    result = SearchResult(hits=_hits([r[2] for r in rows], query), next_cursor=next_cursor)
-    if total is not None:
-        _facets(result, total, query, filter_clauses, filter_params)
+    result.hits = _hits([r[2] for r in rows], query)
+    result.next_cursor = next_cursor
     return result
 
 
@@ -513,19 +514,16 @@ def _count(query: ParsedQuery, filter_clauses: list[str], filter_params: list[An
 def _hits(ids: list[int], query: ParsedQuery) -> list[SearchHit]:
     if not ids:
         return []
-    rows = ItemSearchDocument.objects.filter(item_id__in=ids).values_list(
-        "item_id",
-        "item__name",
-        "item__implementation_code",
-        "item_type",
-        "department_id",
-        "department__name",
-        "division_code",
-        "online_depth",
-        "item__promised_days",
-        "body_text",
+    # Raw SQL: this runs on every search and the ORM's compile step cost as much as the query.
+    sql = (
+        "SELECT d.item_id, i.name, i.implementation_code, d.item_type, d.department_id,"  # noqa: S608
+        " dep.name, d.division_code, d.online_depth, i.promised_days, d.body_text"
+        f" FROM {ItemSearchDocument._meta.db_table} d"
+        f" JOIN {Item._meta.db_table} i ON i.id = d.item_id"
+        f" JOIN {Department._meta.db_table} dep ON dep.id = d.department_id"
+        f" WHERE d.item_id IN ({', '.join(['%s'] * len(ids))})"
     )
-    by_id = {row[0]: row for row in rows}
+    by_id = {row[0]: row for row in _fetch(sql, ids)}
     hits = []
     for item_id in ids:
         row = by_id.get(item_id)
@@ -551,6 +549,7 @@ def _hits(ids: list[int], query: ParsedQuery) -> list[SearchHit]:
     return hits
 
 
+@functools.lru_cache(maxsize=64)
 def _item_type_label(code: str) -> str:
     try:
         return codes.item_type_label(code)
@@ -561,7 +560,7 @@ def _item_type_label(code: str) -> str:
 # --- facets ----------------------------------------------------------------------------------
 
 #: Above this many matches, facets are counted on a sample of about this size.
-FACET_EXACT_LIMIT = 5000
+FACET_EXACT_LIMIT = 2000
 _HASH_MODULUS = 2**31
 FACET_NAMES = (
     "item_type",
@@ -587,93 +586,122 @@ _MULTI_VALUED = {"target", "theme_person", "theme_legal", "life_event"}
 
 
 def _facets(
-    result: SearchResult,
-    total: int,
-    query: ParsedQuery,
-    filter_clauses: list[str],
-    filter_params: list[Any],
-) -> None:
-    """Counts per facet value over the filtered match set of ``total`` items: one query.
+    result: SearchResult, query: ParsedQuery, filter_clauses: list[str], filter_params: list[Any]
+) -> int:
+    """Set ``result``'s total and counts per facet value over the filtered match set.
 
-    The counts group the match set once per facet (multi-valued columns by their delimited
-    value, split here). Past ``FACET_EXACT_LIMIT`` matches a hash of the item id picks a
-    sample of about that size and the counts are scaled: the cost of a search stays bounded
-    however broad the query (a 1-character query can match half the catalogue).
+    Returns the total. Each facet groups the match set once (multi-valued columns by their
+    delimited value, split here). Past ``FACET_EXACT_LIMIT`` matches a hash of the item id
+    picks a sample of about that size and the counts are scaled, so that the cost of a
+    search stays bounded however broad the query (one character can match half the
+    catalogue). SQLite: a count from the FTS index, then the grouping query; PostgreSQL:
+    one query that counts and samples in the same pass over the matches.
     """
     clause, params = _tier_clause(query, TIER_ALL)
     from_sql, id_sql = _from_sql(query)
-    where = [c for c in (clause, *filter_clauses) if c]
+    where = " AND ".join(c for c in (clause, *filter_clauses) if c) or "1 = 1"
     params = [*params, *filter_params]
-    result.total = total
-    result.facets = {name: [] for name in FACET_NAMES}
-    if total == 0:
-        return
-    if total > FACET_EXACT_LIMIT:
-        threshold = int(_HASH_MODULUS * FACET_EXACT_LIMIT / total)
-        # A multiplicative hash (LCG step) of the id: a sample spread over departments and
-        # time, the same for the same query (counts do not flicker between requests).
-        where.append(
-            f"((({id_sql} %% {_HASH_MODULUS}) * 1103515245 + 12345) %% {_HASH_MODULUS}) < %s"
-        )
-        params.append(threshold)
-        result.facets_exact = False
     columns = ", ".join(f"d.{column}" for column in dict.fromkeys(_FACET_COLUMNS.values()))
-    selects = [
-        f"SELECT '{name}', CAST({column} AS TEXT), COUNT(*) FROM m GROUP BY {column}"  # noqa: S608
+    # A multiplicative hash (LCG step) of the id: a sample spread over departments and time,
+    # the same for the same query (counts do not flicker between requests).
+    hashed = f"((({id_sql} %% {_HASH_MODULUS}) * 1103515245 + 12345) %% {_HASH_MODULUS})"
+    groups = " UNION ALL ".join(
+        f"SELECT '{name}', CAST({column} AS TEXT), COUNT(*), NULL FROM s GROUP BY {column}"  # noqa: S608
         for name, column in _FACET_COLUMNS.items()
-    ]
-    sql = (
-        f"WITH m AS MATERIALIZED (SELECT {columns} FROM {from_sql}"  # noqa: S608
-        f" WHERE {' AND '.join(where) or '1 = 1'}) " + " UNION ALL ".join(selects)
+        if name != "department"
     )
-    with connection.cursor() as db:
-        db.execute(sql, params)
-        rows = db.fetchall()
+    # Labels that live in tables come with the counts: department names joined to their
+    # groups, and the (short) list of life events.
+    groups += (
+        " UNION ALL SELECT 'department', CAST(g.department_id AS TEXT), g.n, dep.name FROM"  # noqa: S608
+        " (SELECT department_id, COUNT(*) AS n FROM s GROUP BY department_id) g"
+        f" JOIN {Department._meta.db_table} dep ON dep.id = g.department_id"
+        f" UNION ALL SELECT '#life_event', code, 0, name FROM {LifeEvent._meta.db_table}"
+    )
+    if _is_postgres():
+        sql = (
+            f"WITH m AS MATERIALIZED (SELECT {columns}, {hashed} AS h FROM {from_sql}"  # noqa: S608
+            f" WHERE {where}), n AS (SELECT COUNT(*) AS total FROM m),"
+            " s AS MATERIALIZED (SELECT * FROM m WHERE h < (SELECT CASE WHEN total <= %s"
+            f" THEN {_HASH_MODULUS} ELSE {_HASH_MODULUS}.0 * %s / total END FROM n))"
+            f" SELECT '#total', NULL, total, NULL FROM n UNION ALL {groups}"
+        )
+        rows = _fetch(sql, [*params, FACET_EXACT_LIMIT, FACET_EXACT_LIMIT])
+        total = next(int(row[2]) for row in rows if row[0] == "#total")
+    else:
+        total = _count(query, filter_clauses, filter_params)
+        sample = ""
+        if total > FACET_EXACT_LIMIT:
+            sample = f" AND {hashed} < %s"
+            params.append(int(_HASH_MODULUS * FACET_EXACT_LIMIT / total))
+        sql = (
+            f"WITH s AS MATERIALIZED (SELECT {columns} FROM {from_sql}"  # noqa: S608
+            f" WHERE {where}{sample}) {groups}"
+        )
+        rows = _fetch(sql, params) if total else []
+    result.total = total
+    result.facets_exact = total <= FACET_EXACT_LIMIT
+    result.facets = _facet_counts(rows, total, result.facets_exact)
+    return total
+
+
+def _facet_counts(
+    rows: list[tuple[Any, ...]], total: int, exact: bool
+) -> dict[str, list[FacetCount]]:
+    """Facet lists from the grouping query's (facet, value, count, label) rows."""
     counts: dict[str, dict[str, int]] = {name: {} for name in FACET_NAMES}
-    for name, value, count in rows:
-        if name in _MULTI_VALUED:
+    labels: dict[tuple[str, str], str] = {}
+    for name, value, count, label in rows:
+        if name == "#life_event":
+            labels[("life_event", value)] = label
+        elif name in _MULTI_VALUED:
             for part in (value or "").strip(",").split(","):
                 if part:
                     counts[name][part] = counts[name].get(part, 0) + int(count)
-        elif value is not None:
+        elif name in counts and value is not None:
             counts[name][str(value)] = int(count)
-    if not result.facets_exact:
+            if label is not None:
+                labels[(name, str(value))] = label
+    if not exact:
         sampled = sum(counts["item_type"].values()) or 1
         for values in counts.values():
             for code, count in values.items():
                 values[code] = max(1, round(count * total / sampled))
     ranked = sorted(counts["department"].items(), key=lambda kv: (-kv[1], int(kv[0])))
     counts["department"] = dict(ranked[:DEPARTMENT_FACET_SIZE])
-    labels = _labels(counts)
-    for name, values in counts.items():
-        ordered = values.items() if name == "department" else sorted(values.items())
-        result.facets[name] = [
-            FacetCount(code, labels.get((name, code), code), count) for code, count in ordered
+    labels.update(_labels(counts))
+    return {
+        name: [
+            FacetCount(code, labels.get((name, code), code), count)
+            for code, count in (values.items() if name == "department" else sorted(values.items()))
         ]
+        for name, values in counts.items()
+    }
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as db:
+        db.execute(sql, params)
+        return list(db.fetchall())
+
+
+_CODE_LABEL_TABLES: dict[str, type] = {
+    "target": codes.ServiceTarget,
+    "theme_person": codes.NaturalPersonTheme,
+    "theme_legal": codes.LegalPersonTheme,
+    "level": codes.ExerciseLevel,
+    "online_depth": codes.OnlineDepth,
+}
 
 
 def _labels(counts: Mapping[str, Mapping[str, int]]) -> dict[tuple[str, str], str]:
-    tables: dict[str, type] = {
-        "target": codes.ServiceTarget,
-        "theme_person": codes.NaturalPersonTheme,
-        "theme_legal": codes.LegalPersonTheme,
-        "level": codes.ExerciseLevel,
-        "online_depth": codes.OnlineDepth,
-    }
+    """Labels of facet values from the code tables."""
     labels: dict[tuple[str, str], str] = {}
-    for name, table in tables.items():
+    for name, table in _CODE_LABEL_TABLES.items():
         for code in counts[name]:
             labels[(name, code)] = codes.label(table, code, default=code)
     for code in counts["item_type"]:
         labels[("item_type", code)] = _item_type_label(code)
-    if counts["department"]:
-        ids = [int(code) for code in counts["department"]]
-        for pk, name in Department.objects.filter(pk__in=ids).values_list("pk", "name"):
-            labels[("department", str(pk))] = name
-    if counts["life_event"]:
-        events = LifeEvent.objects.filter(code__in=list(counts["life_event"]))
-        for code, name in events.values_list("code", "name"):
-            labels[("life_event", code)] = name
     return labels
 
 

@@ -20,7 +20,9 @@ Pure functions, no database (see :mod:`zwfw.catalog.search` for the index and th
 
 from __future__ import annotations
 
+import functools
 import html
+import itertools
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -80,6 +82,7 @@ FILLER_WORDS = frozenset(
 # --- characters and runs ---------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8192)
 def _kind(char: str) -> RunKind | None:
     if char.isascii():
         return "ascii" if char.isalnum() else None
@@ -352,8 +355,14 @@ def _render(query: ParsedQuery, term: Callable[[str, bool], str], *, and_: str, 
 
 def _normalised_map(text: str) -> tuple[str, list[int]]:
     """Token characters of ``text`` (normalised) and, for each, its index in ``text``."""
+    lowered = text.lower()
+    if len(lowered) == len(text) and unicodedata.is_normalized("NFKC", lowered):
+        # The usual case (Chinese text): normalising changes no length, so no per-character
+        # normalisation is needed to keep positions.
+        origin = [i for i, char in enumerate(lowered) if _kind(char)]
+        return "".join(lowered[i] for i in origin), origin
     chars: list[str] = []
-    origin: list[int] = []
+    origin = []
     for index, char in enumerate(text):
         for normal in normalize(char):
             if _kind(normal):
@@ -415,16 +424,12 @@ def marked_spans(
 
 def _render_marks(text: str, marks: Sequence[bool]) -> str:
     out: list[str] = []
-    open_ = False
-    for char, marked in zip(text, marks, strict=True):
-        if marked and not open_:
-            out.append("<mark>")
-        elif not marked and open_:
-            out.append("</mark>")
-        open_ = marked
-        out.append(html.escape(char))
-    if open_:
-        out.append("</mark>")
+    position = 0
+    for marked, run in itertools.groupby(marks):
+        length = sum(1 for _ in run)
+        escaped = html.escape(text[position : position + length])
+        out.append(f"<mark>{escaped}</mark>" if marked else escaped)
+        position += length
     return "".join(out)
 
 
