@@ -71,12 +71,13 @@ class BrowseOut(Schema):
     summary="Search published items (我要查)",
     description=(
         "Chinese full-text search over published items: 1- and 2-character queries, several "
-        "words, pinyin (`sb`, `shebao`) and synonyms. Order: exact name, name contains every "
-        "word, then other matches by relevance. `name_highlight` and `snippet` are HTML with "
-        "`<mark>` around matches (text escaped). Facets count the whole result; `next` is the "
-        "cursor of the next page (pass `facets=false` when paging to skip the counts). Past "
-        "5,000 matches facet counts are estimated from a sample (`facets_exact` false); "
-        "`total` is always exact."
+        "words, pinyin (`sb`, `shebao`) and synonyms. Order: items whose name contains every "
+        "word (the exact name first, then shorter names), then matches in keywords, then in "
+        "the guide text; ties by id. `name_highlight` and `snippet` are HTML with `<mark>` "
+        "around matches (text escaped). Facets count the whole result; `next` is the cursor "
+        "of the next page (pass `facets=false` when paging to skip the counts). Past "
+        f"{search.FACET_EXACT_LIMIT:,} matches facet counts are estimated from a sample "
+        "(`facets_exact` false); `total` is always exact."
     ),
 )
 def search_items(request: HttpRequest, params: Query[SearchParams]) -> dict:
