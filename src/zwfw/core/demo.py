@@ -126,7 +126,8 @@ def load_users() -> int:
             user = user_model.objects.create_user(
                 demo.username,
                 password=DEMO_PASSWORD,
-                first_name=demo.full_name,
+                real_name=demo.full_name,
+                kind="staff",
                 is_staff=True,
                 is_superuser=demo.superuser,
             )

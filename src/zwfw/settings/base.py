@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "zwfw.core",
+    "zwfw.identity",
     "zwfw.organisations",
     "zwfw.notifications",
     "zwfw.catalog",
@@ -133,6 +134,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+AUTH_USER_MODEL = "identity.User"
 ROOT_URLCONF = "zwfw.urls"
 WSGI_APPLICATION = "zwfw.wsgi.application"
 
