@@ -75,6 +75,7 @@ class Role(models.TextChoices):
 
     CLERK = "clerk", "窗口人员"
     REVIEWER = "reviewer", "审批人员"
+    DECIDER = "decider", "决定人员"
     CATALOG_OFFICER = "catalog_officer", "事项管理员"
     CATALOG_REVIEWER = "catalog_reviewer", "事项审核人员"
     SUPERVISOR = "supervisor", "监察人员"
