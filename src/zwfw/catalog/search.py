@@ -452,7 +452,7 @@ def search_items(
     # Facets (and the total) come first when wanted: the total lets an empty search stop
     # here and a first page skip the lower tiers once the upper ones hold every match.
     total = _facets(result, query, filter_clauses, filter_params) if with_facets else None
-    rows: list[tuple[int, int, int]] = []
+    rows: list[tuple[int, tuple[Any, ...]]] = []
     accounted = 0
     for tier in tiers:
         if total is not None and accounted >= total:
@@ -475,14 +475,13 @@ def search_items(
         # bitmap and a top-N sort cost what the matches cost, never the whole table.
         order = f"{id_sql} + 0" if _is_postgres() and not query.is_empty else id_sql
         wanted = limit + 1 - len(rows)
+        # The page's display columns come with its ids (one query per tier, no second trip).
         sql = (
-            f"SELECT {id_sql}, {score_sql} AS score FROM {from_sql}"  # noqa: S608
-            f" WHERE {' AND '.join(where) or '1 = 1'}"
-            f" ORDER BY score, {order} LIMIT %s"
+            f"WITH top AS MATERIALIZED (SELECT {id_sql} AS item_id, {score_sql} AS score"  # noqa: S608
+            f" FROM {from_sql} WHERE {' AND '.join(where) or '1 = 1'}"
+            f" ORDER BY score, {order} LIMIT %s) {_HIT_SELECT}"
         )
-        with connection.cursor() as db:
-            db.execute(sql, [*score_params, *params, wanted])
-            found = [(tier, int(score), int(item_id)) for item_id, score in db.fetchall()]
+        found = [(tier, row) for row in _fetch(sql, [*score_params, *params, wanted])]
         rows += found
         if len(rows) > limit:
             break
@@ -491,8 +490,9 @@ def search_items(
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor([fingerprint, *rows[-1]])
-    result.hits = _hits([r[2] for r in rows], query)
+        tier, last = rows[-1]
+        next_cursor = encode_cursor([fingerprint, tier, int(last[1]), int(last[0])])
+    result.hits = [_hit(row, query) for _tier, row in rows]
     result.next_cursor = next_cursor
     return result
 
@@ -511,42 +511,32 @@ def _count(query: ParsedQuery, filter_clauses: list[str], filter_params: list[An
         return int(db.fetchone()[0])
 
 
-def _hits(ids: list[int], query: ParsedQuery) -> list[SearchHit]:
-    if not ids:
-        return []
-    # Raw SQL: this runs on every search and the ORM's compile step cost as much as the query.
-    sql = (
-        "SELECT d.item_id, i.name, i.implementation_code, d.item_type, d.department_id,"  # noqa: S608
-        " dep.name, d.division_code, d.online_depth, i.promised_days, d.body_text"
-        f" FROM {ItemSearchDocument._meta.db_table} d"
-        f" JOIN {Item._meta.db_table} i ON i.id = d.item_id"
-        f" JOIN {Department._meta.db_table} dep ON dep.id = d.department_id"
-        f" WHERE d.item_id IN ({', '.join(['%s'] * len(ids))})"
+_HIT_SELECT = (
+    "SELECT top.item_id, top.score, i.name, i.implementation_code, d.item_type,"  # noqa: S608
+    " d.department_id, dep.name, d.division_code, d.online_depth, i.promised_days, d.body_text"
+    f" FROM top JOIN {ItemSearchDocument._meta.db_table} d ON d.item_id = top.item_id"
+    f" JOIN {Item._meta.db_table} i ON i.id = top.item_id"
+    f" JOIN {Department._meta.db_table} dep ON dep.id = d.department_id"
+    " ORDER BY top.score, top.item_id"
+)
+
+
+def _hit(row: tuple[Any, ...], query: ParsedQuery) -> SearchHit:
+    item_id, _score, name, code, item_type, dept_id, dept_name, division, depth, days, body = row
+    return SearchHit(
+        id=item_id,
+        name=name,
+        name_highlight=search_text.highlight(name, query),
+        implementation_code=code,
+        item_type=item_type,
+        item_type_label=_item_type_label(item_type),
+        department_id=dept_id,
+        department_name=dept_name,
+        division_code=division,
+        online_depth=depth,
+        promised_days=days,
+        snippet=search_text.snippet(body, query),
     )
-    by_id = {row[0]: row for row in _fetch(sql, ids)}
-    hits = []
-    for item_id in ids:
-        row = by_id.get(item_id)
-        if row is None:  # removed between the two queries
-            continue
-        _id, name, code, item_type, dept_id, dept_name, division, depth, days, body = row
-        hits.append(
-            SearchHit(
-                id=item_id,
-                name=name,
-                name_highlight=search_text.highlight(name, query),
-                implementation_code=code,
-                item_type=item_type,
-                item_type_label=_item_type_label(item_type),
-                department_id=dept_id,
-                department_name=dept_name,
-                division_code=division,
-                online_depth=depth,
-                promised_days=days,
-                snippet=search_text.snippet(body, query),
-            )
-        )
-    return hits
 
 
 @functools.lru_cache(maxsize=64)
@@ -591,58 +581,110 @@ def _facets(
     """Set ``result``'s total and counts per facet value over the filtered match set.
 
     Returns the total. Each facet groups the match set once (multi-valued columns by their
-    delimited value, split here). Past ``FACET_EXACT_LIMIT`` matches a hash of the item id
-    picks a sample of about that size and the counts are scaled, so that the cost of a
-    search stays bounded however broad the query (one character can match half the
-    catalogue). SQLite: a count from the FTS index, then the grouping query; PostgreSQL:
-    one query that counts and samples in the same pass over the matches.
+    delimited value, split here). Past ``FACET_EXACT_LIMIT`` matches the counts come from a
+    sample of about that size (by a hash of the item id) and are scaled, so that the cost of
+    a search stays bounded however broad the query (one character can match half the
+    catalogue); the total is always counted exactly.
     """
     clause, params = _tier_clause(query, TIER_ALL)
     from_sql, id_sql = _from_sql(query)
     where = " AND ".join(c for c in (clause, *filter_clauses) if c) or "1 = 1"
     params = [*params, *filter_params]
-    columns = ", ".join(f"d.{column}" for column in dict.fromkeys(_FACET_COLUMNS.values()))
-    # A multiplicative hash (LCG step) of the id: a sample spread over departments and time,
-    # the same for the same query (counts do not flicker between requests).
-    hashed = f"((({id_sql} %% {_HASH_MODULUS}) * 1103515245 + 12345) %% {_HASH_MODULUS})"
-    groups = " UNION ALL ".join(
-        f"SELECT '{name}', CAST({column} AS TEXT), COUNT(*), NULL FROM s GROUP BY {column}"  # noqa: S608
-        for name, column in _FACET_COLUMNS.items()
-        if name != "department"
-    )
-    # Labels that live in tables come with the counts: department names joined to their
-    # groups, and the (short) list of life events.
-    groups += (
-        " UNION ALL SELECT 'department', CAST(g.department_id AS TEXT), g.n, dep.name FROM"  # noqa: S608
-        " (SELECT department_id, COUNT(*) AS n FROM s GROUP BY department_id) g"
-        f" JOIN {Department._meta.db_table} dep ON dep.id = g.department_id"
-        f" UNION ALL SELECT '#life_event', code, 0, name FROM {LifeEvent._meta.db_table}"
-    )
     if _is_postgres():
-        sql = (
-            f"WITH m AS MATERIALIZED (SELECT {columns}, {hashed} AS h FROM {from_sql}"  # noqa: S608
-            f" WHERE {where}), n AS (SELECT COUNT(*) AS total FROM m),"
-            " s AS MATERIALIZED (SELECT * FROM m WHERE h < (SELECT CASE WHEN total <= %s"
-            f" THEN {_HASH_MODULUS} ELSE {_HASH_MODULUS}.0 * %s / total END FROM n))"
-            f" SELECT '#total', NULL, total, NULL FROM n UNION ALL {groups}"
+        total, rows = _facet_rows_postgres(
+            query, from_sql, where, params, (filter_clauses, filter_params)
         )
-        rows = _fetch(sql, [*params, FACET_EXACT_LIMIT, FACET_EXACT_LIMIT])
-        total = next(int(row[2]) for row in rows if row[0] == "#total")
     else:
         total = _count(query, filter_clauses, filter_params)
         sample = ""
         if total > FACET_EXACT_LIMIT:
-            sample = f" AND {hashed} < %s"
+            # The hash of the FTS rowid is tested before the document row is read.
+            sample = f" AND {_HASHED.format(id=id_sql)} < %s"
             params.append(int(_HASH_MODULUS * FACET_EXACT_LIMIT / total))
         sql = (
-            f"WITH s AS MATERIALIZED (SELECT {columns} FROM {from_sql}"  # noqa: S608
-            f" WHERE {where}{sample}) {groups}"
+            f"WITH s AS MATERIALIZED (SELECT {_FACET_SELECT} FROM {from_sql}"  # noqa: S608
+            f" WHERE {where}{sample}) {_SQLITE_GROUPS}"
         )
         rows = _fetch(sql, params) if total else []
     result.total = total
     result.facets_exact = total <= FACET_EXACT_LIMIT
     result.facets = _facet_counts(rows, total, result.facets_exact)
     return total
+
+
+#: A multiplicative hash (LCG step) of the item id: samples spread over departments and time,
+#: the same for the same query (counts do not flicker between requests). PostgreSQL keeps
+#: the same hash as one of 64 bucket lexemes ('#0'…'#63') in search_vector (migration 0002).
+_HASHED = f"((({{id}} %% {_HASH_MODULUS}) * 1103515245 + 12345) %% {_HASH_MODULUS})"
+_BUCKETS = 64
+_FACET_SELECT = ", ".join(f"d.{column}" for column in dict.fromkeys(_FACET_COLUMNS.values()))
+# Labels that live in tables come with the counts: department names joined to their groups,
+# and the (short) list of life events.
+_SQLITE_GROUPS = (
+    " UNION ALL ".join(  # noqa: S608
+        f"SELECT '{name}', CAST({column} AS TEXT), COUNT(*), NULL FROM s GROUP BY {column}"  # noqa: S608
+        for name, column in _FACET_COLUMNS.items()
+        if name != "department"
+    )
+    + " UNION ALL SELECT 'department', CAST(g.department_id AS TEXT), g.n, dep.name FROM"  # noqa: S608
+    " (SELECT department_id, COUNT(*) AS n FROM s GROUP BY department_id) g"
+    f" JOIN {Department._meta.db_table} dep ON dep.id = g.department_id"
+    f" UNION ALL SELECT '#life_event', code, 0, name FROM {LifeEvent._meta.db_table}"
+)
+_PG_COLUMNS = list(dict.fromkeys(_FACET_COLUMNS.values()))
+_PG_NULLS = ", ".join(["NULL"] * len(_PG_COLUMNS))
+# GROUPING SETS: one aggregate node for every facet, not eight.
+_PG_GROUPS = (
+    f"SELECT {', '.join(_PG_COLUMNS)}, COUNT(*),"  # noqa: S608
+    f" (SELECT dep.name FROM {Department._meta.db_table} dep WHERE dep.id = s.department_id),"
+    f" NULL FROM s GROUP BY GROUPING SETS ({', '.join(f'({c})' for c in _PG_COLUMNS)})"
+    f" UNION ALL SELECT {_PG_NULLS}, 0, name, code FROM {LifeEvent._meta.db_table}"
+)
+
+
+def _facet_rows_postgres(
+    query: ParsedQuery,
+    from_sql: str,
+    where: str,
+    params: list[Any],
+    filters: tuple[list[str], list[Any]],
+) -> tuple[int, list[tuple[Any, ...]]]:
+    """Total and (facet, value, count, label) rows: a count, then one grouping query.
+
+    Past ``FACET_EXACT_LIMIT`` matches the grouping reads only the rows of a few bucket
+    lexemes, which the GIN index finds without visiting the other matches. (Counting inside
+    the grouping query with a LIMIT was tried: the planner then walks the table and
+    de-TOASTs every vector.)
+    """
+    total = _count(query, *filters)
+    if total == 0:
+        return 0, []
+    sample = ""
+    if total > FACET_EXACT_LIMIT:
+        buckets = min(_BUCKETS, -(-_BUCKETS * FACET_EXACT_LIMIT // total))
+        sample = " AND d.search_vector @@ CAST(%s AS tsquery)"
+        params = [*params, " | ".join(f"'#{bucket}'" for bucket in range(buckets))]
+    sql = (
+        f"WITH s AS MATERIALIZED (SELECT {_FACET_SELECT} FROM {from_sql}"  # noqa: S608
+        f" WHERE {where}{sample}) {_PG_GROUPS}"
+    )
+    _none, rows = _pg_facet_rows(_fetch(sql, params))
+    return total, rows
+
+
+def _pg_facet_rows(fetched: list[tuple[Any, ...]]) -> tuple[int, list[tuple[Any, ...]]]:
+    total = 0
+    rows: list[tuple[Any, ...]] = []
+    by_column = {column: name for name, column in _FACET_COLUMNS.items()}
+    for *values, count, label, marker in fetched:
+        if marker == "#total":
+            total = int(count)
+        elif marker is not None:
+            rows.append(("#life_event", marker, 0, label))
+        else:
+            index = next(i for i, value in enumerate(values) if value is not None)
+            rows.append((by_column[_PG_COLUMNS[index]], values[index], count, label))
+    return total, rows
 
 
 def _facet_counts(
