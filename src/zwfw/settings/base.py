@@ -130,6 +130,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "zwfw.identity.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -155,17 +156,16 @@ TEMPLATES = [
     },
 ]
 
+# Password rules with Chinese messages (zwfw.identity.passwords); argon2id with the
+# parameters of decision 0012 (zwfw.identity.hashers).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
-    },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
+    {"NAME": f"zwfw.identity.passwords.{name}"}
+    for name in ("LengthValidator", "CharacterKindsValidator", "PersonalDataValidator")
+] + [{"NAME": "zwfw.identity.passwords.CommonValidator"}]
+AUTHENTICATION_BACKENDS = ["zwfw.identity.backends.AccountBackend"]
+LOGIN_URL = "/accounts/login/"
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "zwfw.identity.hashers.Argon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 
