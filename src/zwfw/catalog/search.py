@@ -2,11 +2,12 @@
 
 * :func:`index_items` keeps one ``ItemSearchDocument`` per *published* item (and none for
   others); publishing and status changes call it inside their transaction. The database
-  indexes the document's token columns itself: FTS5 through triggers on SQLite, a generated
-  weighted ``tsvector`` with a GIN index on PostgreSQL (migration ``0002_search_index``).
+  indexes the document's token columns itself: FTS5 through triggers on SQLite, generated
+  ``tsvector`` columns with GIN indexes on PostgreSQL (migration ``0002_search_index``).
 * :func:`search_items` is the one selector behind ``GET /api/v1/catalog/items``: query,
-  filters, ranking (exact name → name contains every word → other matches by the engine's
-  rank, then id), keyset pages, facet counts and highlights.
+  filters, ranking in tiers (every word in the name — exact name first, then shorter
+  names —, then in name + keywords, then anywhere; ties by id), keyset pages, facet counts
+  and highlights.
 * :func:`browse` counts published items per classification value.
 
 Tokens and query syntax come from :mod:`zwfw.catalog.search_text`; the reasoning is in
@@ -54,8 +55,6 @@ MAX_QUERY_LENGTH = 100
 BODY_LIMIT = 1500
 DEPARTMENT_FACET_SIZE = 20
 INDEX_CHUNK = 500
-#: FTS5 bm25 column weights: name, keywords, pinyin, guide text (PostgreSQL: weights A–D).
-BM25_WEIGHTS = (10.0, 4.0, 2.0, 1.0)
 
 ONLINE_DEPTHS = [d.value for d in codes.OnlineDepth]
 
@@ -122,8 +121,7 @@ def build_document(
         life_events=_delimited(content.get("life_events", [])),
         name_tokens=" ".join(search_text.ngram_tokens([item.name], unigrams=True)),
         keyword_tokens=" ".join(search_text.ngram_tokens(keywords, unigrams=True)),
-        # A leading space lets "name contains" test ' ' || word as a token prefix.
-        pinyin_tokens=" " + " ".join(search_text.pinyin_tokens(item.name)),
+        pinyin_tokens=" ".join(search_text.pinyin_tokens(item.name)),
         body_tokens=" ".join(search_text.ngram_tokens([body_text], unigrams=False)),
         body_text=body_text,
     )
@@ -328,6 +326,8 @@ def _tier_clause(query: ParsedQuery, tier: int) -> tuple[str, list[Any]]:
 
 @dataclass(frozen=True)
 class SearchHit:
+    """One item of a result page; ``name_highlight`` and ``snippet`` are escaped HTML."""
+
     id: int
     name: str
     name_highlight: str
@@ -344,6 +344,8 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class FacetCount:
+    """How many items carry one value of a classification."""
+
     code: str
     label: str
     count: int
@@ -351,6 +353,8 @@ class FacetCount:
 
 @dataclass
 class SearchResult:
+    """A page of hits, the cursor of the next page, and (when asked for) total and facets."""
+
     hits: list[SearchHit]
     next_cursor: str | None
     total: int | None = None
