@@ -281,12 +281,19 @@ def _is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+#: SQLite reads a document's filter, facet and ranking columns from this covering index (the
+#: rows themselves are wide); named, so that the plan does not depend on ANALYZE statistics.
+_SQLITE_DOCUMENTS = "catalog_itemsearchdocument d INDEXED BY catalog_item_search_hot_idx"
+
+
 def _from_sql(query: ParsedQuery) -> tuple[str, str]:
     """FROM clause and the item-id expression to order by (FTS5's rowid keeps its order)."""
-    if query.is_empty or _is_postgres():
+    if _is_postgres():
         return "catalog_itemsearchdocument d", "d.item_id"
+    if query.is_empty:
+        return _SQLITE_DOCUMENTS, "d.item_id"
     return (
-        "catalog_item_fts JOIN catalog_itemsearchdocument d ON d.item_id = catalog_item_fts.rowid",
+        f"catalog_item_fts JOIN {_SQLITE_DOCUMENTS} ON d.item_id = catalog_item_fts.rowid",
         "catalog_item_fts.rowid",
     )
 
