@@ -194,10 +194,6 @@ class Word:
 
     variants: tuple[str, ...]
 
-    @property
-    def is_ascii(self) -> bool:
-        return all(v.isascii() for v in self.variants)
-
 
 @dataclass(frozen=True)
 class ParsedQuery:
