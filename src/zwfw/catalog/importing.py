@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -57,6 +58,8 @@ from zwfw.organisations.selectors import has_role
 
 DEFAULT_BATCH_SIZE = 1000
 MAX_BATCH_SIZE = 5000
+#: Files at least this long get a worker process for validation when ``workers`` is None.
+AUTO_WORKER_ROWS = 5000
 #: Most error entries a report lists (the counts stay exact beyond it).
 MAX_REPORTED_ERRORS = 10000
 DEFAULT_SOURCE = "映射文件默认值"
@@ -331,7 +334,8 @@ def content_digest(data: Mapping[str, Any]) -> str:
 
 
 def _prepared(number: int, code: str, content: ItemContent, division_code: str) -> PreparedRow:
-    text = canonical_json(content.model_dump(mode="json"))
+    data = content.model_dump(mode="json")
+    text = canonical_json(data)
     return PreparedRow(
         row=number,
         code=code,
@@ -344,7 +348,7 @@ def _prepared(number: int, code: str, content: ItemContent, division_code: str) 
             content.name,
             content.item_type,
             content.level,
-            [b.model_dump(mode="json") for b in content.legal_bases],
+            data["legal_bases"],
         ),
         body_name=content.implementing_body.name,
         body_uscc=content.implementing_body.uscc,
@@ -382,27 +386,27 @@ class RowReader:
 
     def __init__(self, binding: Binding) -> None:
         self.binding = binding
-        self.fields = [
-            (name, COLUMNS_BY_FIELD[name])
+        # (field, column position or None, default text, value table) of every bound field.
+        self.plan = [
+            (
+                name,
+                binding.positions.get(name),
+                binding.defaults.get(name, ""),
+                binding.values.get(name),
+            )
             for name in spreadsheet.FIELDS
             if name in binding.positions or name in binding.defaults
         ]
 
     def _texts(self, cells: Sequence[str]) -> dict[str, str]:
         texts: dict[str, str] = {}
-        positions, defaults, values = (
-            self.binding.positions,
-            self.binding.defaults,
-            self.binding.values,
-        )
-        for name, _column in self.fields:
-            position = positions.get(name)
-            text = cells[position] if position is not None and position < len(cells) else ""
+        width = len(cells)
+        for name, position, default, table in self.plan:
+            text = cells[position] if position is not None and position < width else ""
             if not text:
-                text = defaults.get(name, "")
-                if not text:
+                if not default:
                     continue
-            table = values.get(name)
+                text = default
             if table:
                 text = self._translate(name, text, table)
             texts[name] = text
@@ -1177,7 +1181,7 @@ def import_file(
     mapping: ImportMapping | None = None,
     dry_run: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    workers: int = 0,
+    workers: int | None = 0,
     max_rows: int | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
@@ -1186,7 +1190,8 @@ def import_file(
     ``user`` is the acting staff user: the import's change request is theirs, and unless they
     administer the node they must be a catalogue officer of every department the file names
     (checked on the whole file before anything is written). ``workers`` > 0 validates rows in
-    that many extra processes (for large files on the command line); ``max_rows`` refuses
+    that many extra processes (for large files on the command line; ``None``: one when the
+    file has ``AUTO_WORKER_ROWS`` rows or more and the machine two cores); ``max_rows`` refuses
     longer files. Raises ``ValidationError`` for a file that cannot be read, is too long, has
     no header row or misses required columns, or a bad mapping (nothing written);
     ``PermissionDenied`` (not a catalogue officer or node administrator, or not of every
@@ -1221,6 +1226,9 @@ def import_file(
         )
     binding = bind_columns(table.headers, mapping)
     report = _new_report(filename, table, binding, dry_run)
+    if workers is None:
+        many = len(table.rows) >= AUTO_WORKER_ROWS and (os.cpu_count() or 1) >= 2
+        workers = 1 if many else 0
     if needs_check and not dry_run:
         # A whole dry pass first, so that a file naming a department the user may not edit
         # is refused before its first batch is written.

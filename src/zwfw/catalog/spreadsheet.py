@@ -380,6 +380,13 @@ class Part:
     codec: Codec = dataclasses.field(default_factory=Text)
 
 
+_NO_DEFAULT = object()
+
+
+def _json_default(value: Any) -> Any:
+    return value if value is None or isinstance(value, str | int | list | bool) else str(value)
+
+
 class Records(Codec):
     """A list of records, one per line with ``|``-separated parts, or a JSON array."""
 
@@ -393,6 +400,15 @@ class Records(Codec):
         self.model = model
         self.parts = list(parts)
         self.free_line = free_line
+        #: JSON-form default of every field (a required field has none: never equal).
+        self.defaults = {
+            name: (
+                _NO_DEFAULT
+                if info.is_required()
+                else _json_default(info.get_default(call_default_factory=True))
+            )
+            for name, info in model.model_fields.items()
+        }
         self.syntax = (
             "每行一项，各部分用“|”分隔：" + "|".join(p.label for p in self.parts) + "；或JSON数组"
         )
@@ -436,24 +452,27 @@ class Records(Codec):
         return record
 
     def _line(self, record: Mapping[str, Any]) -> str:
-        defaults = self.model.model_fields
         texts = []
         last = 1  # parts after the last one that differs from its default are left out
         for position, part in enumerate(self.parts, start=1):
             value = record.get(part.key)
             texts.append(part.codec.format(value))
-            default = defaults[part.key].get_default(call_default_factory=True)
-            if value not in (None, "", []) and value != default:
+            if value not in (None, "", []) and value != self.defaults[part.key]:
                 last = position
         return "|".join(texts[:last])
 
-    def _same(self, parsed: list[dict[str, Any]], original: list[Mapping[str, Any]]) -> bool:
-        try:
-            return [self.model.model_validate(p) for p in parsed] == [
-                self.model.model_validate(o) for o in original
-            ]
-        except (PydanticValidationError, ValueError, TypeError):
+    def _same(
+        self, parsed: Sequence[Mapping[str, Any]], original: Sequence[Mapping[str, Any]]
+    ) -> bool:
+        """Whether parsed records equal the originals (JSON form), defaults filled in."""
+        if len(parsed) != len(original):
             return False
+        defaults = self.defaults
+        return all(
+            p.get(key, default) == o.get(key, default)
+            for p, o in zip(parsed, original, strict=True)
+            for key, default in defaults.items()
+        )
 
     def format(self, value: Any) -> str:
         records = list(value or [])
@@ -496,17 +515,16 @@ class Record(Records):
     def format(self, value: Any) -> str:
         if not value:
             return ""
-        model = self.model.model_validate(value)
-        if model == self.model():
-            return ""
+        if self._same([{}], [value]):
+            return ""  # all defaults
         text = self._line(value)
         try:
-            same = self.model.model_validate(self.parse(text)) == model
-        except (CellError, PydanticValidationError):
+            same = self._same([self.parse(text)], [value])
+        except CellError:
             same = False
         if same and not text.startswith("{"):
             return text
-        return json.dumps(model.model_dump(mode="json", exclude_defaults=True), ensure_ascii=False)
+        return json.dumps(self._compact(value), ensure_ascii=False)
 
 
 class Amount(Codec):
@@ -970,6 +988,21 @@ def _xlsx_text(value: str) -> str:
     return _ILLEGAL.sub("", value)
 
 
+def _xlsx_value(sheet: Any, value: str) -> Any:
+    """A plain string (fast path of write-only sheets), or a text cell for ``=…``."""
+    if not value:
+        return None
+    value = _xlsx_text(value)
+    if value.startswith("="):
+        from openpyxl.cell import WriteOnlyCell
+
+        # openpyxl would write it as a formula; data it is.
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
 def help_rows() -> list[list[str]]:
     """The help sheet: one row per column (header, field, required, how to fill it)."""
     rows = [["列名", "字段名", "必填", "填写说明"]]
@@ -1018,13 +1051,7 @@ def write_xlsx(out: IO[bytes], rows: Iterable[Sequence[str]], *, template: bool 
             header_cells.append(cell)
         sheet.append(header_cells)
         for row in rows:
-            cells = []
-            for value in row:
-                cell = WriteOnlyCell(sheet, value=_xlsx_text(value) if value else None)
-                if value:
-                    cell.data_type = "s"
-                cells.append(cell)
-            sheet.append(cells)
+            sheet.append([_xlsx_value(sheet, value) for value in row])
         help_sheet = workbook.create_sheet(HELP_SHEET)
         for help_row in help_rows():
             help_sheet.append(help_row)

@@ -265,3 +265,22 @@ def test_exported_csv_reads_back(tmp_path) -> None:
     assert out.getvalue().startswith(b"\xef\xbb\xbf")
     found = spreadsheet.read_table(out.getvalue(), "export.csv", HEADERS)
     assert found.rows[0][1][0] == "甲"
+
+
+def test_xlsx_values_are_text_never_formulas() -> None:
+    from openpyxl import load_workbook
+
+    out = io.BytesIO()
+    spreadsheet.write_xlsx(out, [['=HYPERLINK("http://evil")', "+1", "a\x07b"]])
+    sheet = load_workbook(io.BytesIO(out.getvalue()))["事项"]
+    assert sheet["A2"].data_type == "s"
+    assert sheet["A2"].value == '=HYPERLINK("http://evil")'
+    assert sheet["C2"].value == "ab"  # control characters cannot be stored in .xlsx
+
+
+def test_the_documentation_lists_every_column() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[4] / "docs" / "catalog-import.md").read_text()
+    for column in spreadsheet.COLUMNS:
+        assert f"| {column.header} | `{column.field}` |" in doc, column.field

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from zwfw.catalog.importing import (
+    AUTO_WORKER_ROWS,
     DEFAULT_BATCH_SIZE,
     ImportReport,
     import_file,
@@ -42,6 +43,13 @@ class Command(BaseCommand):
             "(default: the first active superuser)",
         )
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="extra processes validating rows (default: 1 for files of "
+            f"{AUTO_WORKER_ROWS:,} rows or more on a machine with 2 cores or more)",
+        )
         parser.add_argument("--report", help="write the full report (JSON) to this file")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -75,6 +83,7 @@ class Command(BaseCommand):
                     mapping=mapping,
                     dry_run=options["dry_run"],
                     batch_size=options["batch_size"],
+                    workers=options["workers"],
                     progress=progress,
                 )
         except ZwfwError as exc:
