@@ -35,6 +35,7 @@ def _register_routers() -> None:
     from zwfw.catalog.api import router as catalog_router
     from zwfw.core.api import router as core_router
     from zwfw.organisations.api import router as organisations_router
+    from zwfw.registries.api import router as registries_router
 
     api.add_router("/", core_router)
     api.add_router("/", organisations_router)
@@ -42,6 +43,7 @@ def _register_routers() -> None:
     api.add_router("/catalog", api_guide.router)
     api.add_router("/catalog", api_import.router)
     api.add_router("/catalog", catalog_router)
+    api.add_router("/registries", registries_router)
 
 
 _register_routers()

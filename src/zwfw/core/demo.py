@@ -142,6 +142,7 @@ def load_demo() -> dict[str, int]:
     from zwfw.catalog.demo import load_demo_catalog
     from zwfw.core.calendar import seed_calendar
     from zwfw.organisations.divisions import load_divisions
+    from zwfw.registries.demo import load_demo_registries
 
     with context.bind(actor="system:load_demo"):
         divisions = load_divisions()
@@ -149,10 +150,12 @@ def load_demo() -> dict[str, int]:
         departments = load_departments()
         users = load_users()
         catalog_items = load_demo_catalog()
+        registry_records = load_demo_registries()
     return {
         "divisions": divisions.created,
         "calendar_days": calendar_days,
         "departments": departments,
         "users": users,
         "catalog_items": catalog_items,
+        "registry_records": registry_records,
     }

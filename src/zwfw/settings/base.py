@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "zwfw.organisations",
     "zwfw.notifications",
     "zwfw.catalog",
+    "zwfw.registries",
 ]
 
 MIDDLEWARE = [
