@@ -60,6 +60,7 @@ DEFAULT_BATCH_SIZE = 1000
 MAX_BATCH_SIZE = 5000
 #: Files at least this long get a worker process for validation when ``workers`` is None.
 AUTO_WORKER_ROWS = 5000
+FACET_VALUE_LENGTH = 64
 #: Most error entries a report lists (the counts stay exact beyond it).
 MAX_REPORTED_ERRORS = 10000
 DEFAULT_SOURCE = "映射文件默认值"
@@ -462,6 +463,15 @@ class RowReader:
                 code = parse_implementation_code(content.implementation_code).code
             except ValidationError as exc:
                 fail("implementation_code", exc.code, exc.message)
+        if content is not None:
+            for event in content.life_events:
+                if len(event) > FACET_VALUE_LENGTH:
+                    # The facet table keeps 64 characters; the content allows 200.
+                    fail(
+                        "life_events",
+                        "catalog_import.facet_length",
+                        f"人生事件“{event[:20]}…”过长：最多{FACET_VALUE_LENGTH}个字符",
+                    )
         if errors or content is None or division_code is None:
             return errors
         return _prepared(number, code, content, division_code)

@@ -913,9 +913,27 @@ def _csv_rows(data: bytes) -> tuple[list[list[str]], str]:
     return rows, encoding
 
 
+#: Largest uncompressed size of an .xlsx accepted (a 100,000-item template is ~250 MB): a
+#: small file that would unpack to gigabytes (a "zip bomb") is refused before it is read.
+MAX_XLSX_UNCOMPRESSED = 1024 * 1024 * 1024
+
+
 def _xlsx_rows(data: bytes) -> tuple[list[list[str]], str]:
+    import zipfile
+
     from python_calamine import CalamineError, CalamineWorkbook
 
+    try:
+        unpacked = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        unpacked = 0  # calamine reports the broken file below
+    if unpacked > MAX_XLSX_UNCOMPRESSED:
+        raise _file_error(
+            "catalog_import.xlsx_too_large",
+            f"Excel文件解压后超过{MAX_XLSX_UNCOMPRESSED // 1024 // 1024} MB，请拆分后导入。",
+            "The workbook unpacks to more than the limit; split it.",
+            unpacked=unpacked,
+        )
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         names = workbook.sheet_names

@@ -217,6 +217,13 @@ def test_unreadable_files_get_a_clear_error(data: bytes, filename: str, code: st
     assert error.value.message
 
 
+def test_a_workbook_that_unpacks_to_too_much_is_refused(monkeypatch) -> None:
+    monkeypatch.setattr(spreadsheet, "MAX_XLSX_UNCOMPRESSED", 1000)
+    with pytest.raises(ValidationError) as error:
+        spreadsheet.read_table(xlsx_bytes(table([{"name": "甲"}])), "list.xlsx", HEADERS)
+    assert error.value.code == "catalog_import.xlsx_too_large"
+
+
 def test_missing_required_columns_are_named() -> None:
     with pytest.raises(ValidationError) as error:
         importing.bind_columns(["事项名称", "实施编码", "备注"], importing.ImportMapping())

@@ -199,6 +199,14 @@ def test_bad_rows_are_reported_with_row_column_value_and_reason(admin) -> None:
     assert Item.objects.count() == 1
 
 
+def test_values_too_long_for_the_facet_table_are_rejected(admin) -> None:
+    report = run(csv_of(fx.row(1, life_events="开" * 65)), user=admin)
+    assert (report.errors[0].field, report.errors[0].code) == (
+        "life_events",
+        "catalog_import.facet_length",
+    )
+
+
 def test_several_problems_of_one_row_are_all_reported(admin) -> None:
     report = run(csv_of(fx.row(1, item_type="?", level="?", legal_time_limit="很久")), user=admin)
     assert {e.field for e in report.errors} == {"item_type", "level", "legal_time_limit"}
