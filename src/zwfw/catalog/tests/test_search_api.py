@@ -137,9 +137,9 @@ def test_edge_case_results(client: Client, items) -> None:
 def test_search_query_count_is_bounded(
     client: Client, items, django_assert_max_num_queries
 ) -> None:
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(6):
         assert client.get(URL, {"q": "社保 登记", "target": "1"}).status_code == 200
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(4):
         assert client.get(URL, {"q": "社保", "facets": "false"}).status_code == 200
 
 
