@@ -240,14 +240,17 @@ class ConsumerAdmin(admin.ModelAdmin):
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         consumer = form.instance
+        # The admin's change message reads these lists, which formset.save() would fill.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for grant_form in formset.forms:
-            if not hasattr(grant_form, "cleaned_data") or not grant_form.cleaned_data:
+            data = getattr(grant_form, "cleaned_data", None)
+            if not data:
                 continue
-            data = grant_form.cleaned_data
             instance = grant_form.instance
             if data.get("DELETE"):
                 if instance.pk:
-                    services.revoke_grant(instance)
+                    services.revoke_grant(Grant.objects.get(pk=instance.pk))
+                    formset.deleted_objects.append(instance)
                 continue
             values = {
                 "registry": data["registry"],
@@ -257,9 +260,12 @@ class ConsumerAdmin(admin.ModelAdmin):
                 "valid_until": data.get("valid_until"),
             }
             if instance.pk:
-                services.update_grant(Grant.objects.get(pk=instance.pk), **values)
+                if grant_form.has_changed():
+                    grant = services.update_grant(Grant.objects.get(pk=instance.pk), **values)
+                    formset.changed_objects.append((grant, grant_form.changed_data))
             else:
-                services.grant_scope(consumer=consumer, created_by=request.user, **values)
+                grant = services.grant_scope(consumer=consumer, created_by=request.user, **values)
+                formset.new_objects.append(grant)
 
     @admin.action(description="签发新的API密钥（原密钥失效）")
     def issue_key(self, request: HttpRequest, queryset: QuerySet[Consumer]) -> None:
