@@ -34,6 +34,7 @@ def _register_routers() -> None:
     from zwfw.catalog import api_guide, api_import, api_search
     from zwfw.catalog.api import router as catalog_router
     from zwfw.core.api import router as core_router
+    from zwfw.identity.api import router as identity_router
     from zwfw.organisations.api import router as organisations_router
     from zwfw.registries.api import router as registries_router
 
@@ -43,6 +44,7 @@ def _register_routers() -> None:
     api.add_router("/catalog", api_guide.router)
     api.add_router("/catalog", api_import.router)
     api.add_router("/catalog", catalog_router)
+    api.add_router("/identity", identity_router)
     api.add_router("/registries", registries_router)
 
 

@@ -19,4 +19,4 @@ class IdentityConfig(AppConfig):
             if request is not None and hasattr(request, "session"):
                 track_session(request, user)
 
-        user_logged_in.connect(track, dispatch_uid="zwfw.identity.track_session")
+        user_logged_in.connect(track, weak=False, dispatch_uid="zwfw.identity.track_session")

@@ -813,6 +813,11 @@ def _finish(request: HttpRequest, user: User, method: str) -> LoginResult:
     return LoginResult("ok", user, must_change, agreement)
 
 
+def login_registered(request: HttpRequest, user: User, method: str) -> LoginResult:
+    """Sign a person in right after registering (no second factor exists yet)."""
+    return _finish(request, user, method)
+
+
 def login_with_password(request: HttpRequest, identifier: str, password: str) -> LoginResult:
     """Sign in with ID number, phone or login handle and password.
 
@@ -1229,6 +1234,27 @@ def register_company(representative: User, *, uscc: str, name: str, clerk: Any =
             actor=actor_ref(clerk if at_window else representative),
         )
     return company
+
+
+def register_company_at_window(
+    clerk: Any, *, uscc: str, name: str, representative_id_number: str, representative_name: str
+) -> Company:
+    """A clerk registers a company whose legal representative is present with the ID card
+    (the representative's person account must exist: register it at the window first).
+
+    Raises as :func:`register_company` and ``NotFound`` (``identity.user_unknown``).
+    """
+    _require_clerk(clerk)
+    resident = validate_resident_id(representative_id_number, "representative_id_number")
+    representative = user_by_id_number(resident.number)
+    if representative is None or representative.real_name != clean_name(representative_name):
+        raise NotFound(
+            "identity.user_unknown",
+            "法定代表人尚未注册个人账户，请先为其办理窗口注册。",
+            "The legal representative has no account yet.",
+            field="representative_id_number",
+        )
+    return register_company(representative, uscc=uscc, name=name, clerk=clerk)
 
 
 def _clean_scope(all_items: bool, item_codes: Iterable[str] | None) -> list[str]:
