@@ -420,6 +420,7 @@ def window_register_view(request: HttpRequest) -> HttpResponse:
                 )
             )
             if result is not None:
+                context["values"] = {}  # next person: an empty form
                 context["registered"] = selectors.profile(request.user, result.user)
                 context["initial_password"] = result.initial_password
     status = 400 if context.get("error") else 200
