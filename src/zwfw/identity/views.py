@@ -221,8 +221,7 @@ def agreement_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile_view(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
+    user: User = request.user  # type: ignore[assignment]  # login_required
     context: dict[str, Any] = {}
     if request.method == "POST":
         updated, error = _attempt(
