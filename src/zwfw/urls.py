@@ -14,6 +14,9 @@ urlpatterns = [
     path("accounts/", include("zwfw.identity.urls")),
     path("workbench/identity/", include("zwfw.identity.workbench_urls")),
     path("admin/", admin.site.urls),
+    # OpenID Connect provider: /.well-known/openid-configuration and /oauth/… (zwfw.sso)
+    path("", include("zwfw.sso.oauth_urls")),
+    path("sso/", include("zwfw.sso.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

@@ -114,6 +114,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "zwfw.core",
     "zwfw.identity",
+    # zwfw.sso first: its templates override the toolkit's (consent and logout pages).
+    "zwfw.sso",
+    "oauth2_provider",
     "zwfw.organisations",
     "zwfw.notifications",
     "zwfw.catalog",
@@ -168,6 +171,8 @@ LOGIN_URL = "/accounts/login/"
 PASSWORD_HASHERS = [
     "zwfw.identity.hashers.Argon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # OAuth client secrets only (last, so never used for passwords): see zwfw/sso/hashers.py.
+    "zwfw.sso.hashers.ClientSecretHasher",
 ]
 
 # --- language and time ---------------------------------------------------------------------
@@ -220,6 +225,84 @@ CATALOG_REVIEW_STEPS = declare(
     "staffing:编制审核,legal:法制审核",
     "Review steps of catalogue changes, `code:name` joined by commas (empty: no review).",
 )
+
+# --- single sign-on: OpenID Connect provider (zwfw.sso, django-oauth-toolkit) ---------------
+OIDC_RSA_KEY = declare(
+    "ZWFW_OIDC_RSA_KEY",
+    str,
+    "",
+    "RSA private key (PEM text, or the path of a PEM file) that signs ID tokens (RS256). "
+    "Required in production; development and tests create `<ZWFW_VAR_DIR>/oidc-rsa.pem` once.",
+)
+OIDC_ISSUER = declare(
+    "ZWFW_OIDC_ISSUER",
+    str,
+    "",
+    "Issuer URL of this node's OpenID Connect provider, e.g. `https://zwfw.example.gov.cn` "
+    "(empty: taken from the request's host; set it behind a proxy).",
+)
+OIDC_ACCESS_TOKEN_SECONDS = declare(
+    "ZWFW_OIDC_ACCESS_TOKEN_SECONDS", int, 3600, "Lifetime of OAuth access tokens, in seconds."
+)
+OIDC_ID_TOKEN_SECONDS = declare(
+    "ZWFW_OIDC_ID_TOKEN_SECONDS", int, 3600, "Lifetime of OpenID Connect ID tokens, in seconds."
+)
+OIDC_REFRESH_TOKEN_SECONDS = declare(
+    "ZWFW_OIDC_REFRESH_TOKEN_SECONDS",
+    int,
+    14 * 24 * 3600,
+    "Refresh tokens die this many seconds after their access token expires (rotated on use).",
+)
+
+
+def oauth2_provider_settings(signing_key: str) -> dict[str, Any]:
+    """django-oauth-toolkit's settings; dev/test/prod call it with their signing key."""
+    return {
+        "OIDC_ENABLED": True,
+        "OIDC_RSA_PRIVATE_KEY": signing_key,
+        "OIDC_ISS_ENDPOINT": OIDC_ISSUER.rstrip("/"),
+        "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+        "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+        "OAUTH2_GRANT_TYPES_SUPPORTED": [
+            "authorization_code",
+            "client_credentials",
+            "refresh_token",
+        ],
+        "OAUTH2_VALIDATOR_CLASS": "zwfw.sso.validators.ZwfwOAuth2Validator",
+        "OAUTH2_BACKEND_CLASS": "zwfw.sso.backends.ZwfwOAuthLibCore",
+        "SCOPES_BACKEND_CLASS": "zwfw.sso.scopes.ZwfwScopes",
+        # The toolkit insists on a non-empty SCOPES; the real list is zwfw.sso.scopes.
+        "SCOPES": {"openid": "openid"},
+        "APPLICATION_ADMIN_CLASS": "zwfw.sso.admin_clients.ClientAdmin",
+        "CLIENT_SECRET_HASHER": "zwfw_client_sm3",
+        "ACCESS_TOKEN_EXPIRE_SECONDS": OIDC_ACCESS_TOKEN_SECONDS,
+        "ID_TOKEN_EXPIRE_SECONDS": OIDC_ID_TOKEN_SECONDS,
+        "REFRESH_TOKEN_EXPIRE_SECONDS": OIDC_REFRESH_TOKEN_SECONDS,
+        "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+        "ROTATE_REFRESH_TOKEN": True,
+        "REFRESH_TOKEN_REUSE_PROTECTION": True,
+        "REQUEST_APPROVAL_PROMPT": "auto",
+        # PKCE: required for public clients (the validator decides per client, see
+        # ZwfwOAuth2Validator.is_pkce_required); only S256.
+        "PKCE_REQUIRED": True,
+        "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
+        "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+        "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+        "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+        # RFC 9700 (OAuth 2.0 Security BCP): enforce every recommendation now.
+        "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+        "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+        "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+        "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+        "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+        "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+        "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+        "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+        "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    }
+
+
+OAUTH2_PROVIDER = oauth2_provider_settings("")
 
 LOG_LEVEL = declare("LOG_LEVEL", str, "INFO", "Log level: DEBUG, INFO, WARNING, ERROR.")
 LOG_JSON = declare("ZWFW_LOG_JSON", bool, True, "Write logs as JSON lines (one object a line).")
