@@ -141,6 +141,7 @@ def load_demo() -> dict[str, int]:
     """Load everything the demo needs; returns counts of what was created."""
     from zwfw.catalog.demo import load_demo_catalog
     from zwfw.core.calendar import seed_calendar
+    from zwfw.identity.demo import load_demo_accounts
     from zwfw.organisations.divisions import load_divisions
     from zwfw.registries.demo import load_demo_registries
 
@@ -151,6 +152,7 @@ def load_demo() -> dict[str, int]:
         users = load_users()
         catalog_items = load_demo_catalog()
         registry_records = load_demo_registries()
+        citizen_accounts = load_demo_accounts()
     return {
         "divisions": divisions.created,
         "calendar_days": calendar_days,
@@ -158,4 +160,5 @@ def load_demo() -> dict[str, int]:
         "users": users,
         "catalog_items": catalog_items,
         "registry_records": registry_records,
+        "citizen_accounts": citizen_accounts,
     }
