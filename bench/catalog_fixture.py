@@ -298,9 +298,11 @@ def load(count: int, seed: int = 7, batch: int = 2000) -> dict[str, float]:
             " WHERE current_version_id IS NULL"
         )
         if connection.vendor == "sqlite":
-            # Merge the FTS5 segments written batch by batch, as a maintenance job would.
+            # Merge the FTS5 segments written batch by batch, as a maintenance job would, and
+            # fold the write-ahead log back into the database file.
             cursor.execute("INSERT INTO catalog_item_fts (catalog_item_fts) VALUES ('optimize')")
             cursor.execute("ANALYZE")
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         else:
             cursor.execute("VACUUM ANALYZE catalog_itemsearchdocument")
             cursor.execute("ANALYZE")
