@@ -1,8 +1,9 @@
 """Base registries API: 核验 / 比对 / 查询 for registered consumers (department systems).
 
 Authentication: ``Authorization: Bearer <API key or OIDC client-credentials access token>``
-(see :mod:`zwfw.registries.auth`). 401 without valid credentials; 403 ``registry.scope`` when
-the consumer's grants do not cover the mode and every field (nothing is looked up); 400 for a
+(see :mod:`zwfw.registries.auth`). 401 without valid credentials; 403 ``registry.token_scope``
+when an OIDC token lacks ``registry.<registry>.<mode>``; 403 ``registry.scope`` when the
+consumer's grants do not cover the mode and every field (nothing is looked up); 400 for a
 malformed key or unknown fields. Every answered or denied call is in the audit log.
 """
 
@@ -13,10 +14,12 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from zwfw.core import context
+from zwfw.core import audit, context
+from zwfw.core.errors import PermissionDenied
 from zwfw.registries import services
-from zwfw.registries.auth import ConsumerBearer
-from zwfw.registries.schema import REGISTRIES
+from zwfw.registries.auth import Caller, ConsumerBearer, oauth_scope
+from zwfw.registries.models import Consumer, Mode
+from zwfw.registries.schema import REGISTRIES, get_registry
 
 router = Router(tags=["base registries"], auth=ConsumerBearer())
 
@@ -55,9 +58,33 @@ class QueryOut(Schema):
     )
 
 
-def _as_consumer(request: HttpRequest) -> Any:
-    consumer = request.auth  # type: ignore[attr-defined]
-    return context.bind(actor=consumer.audit_ref), consumer
+def _caller(request: HttpRequest, registry: str, mode: str) -> tuple[Any, Consumer]:
+    """The bound audit context and consumer, after the OIDC token's scope check."""
+    caller: Caller = request.auth  # type: ignore[attr-defined]
+    consumer = caller.consumer
+    spec = get_registry(registry)
+    bound = context.bind(actor=consumer.audit_ref)
+    if not caller.token_allows(spec.code, mode):
+        scope = oauth_scope(spec.code, mode)
+        with context.bind(actor=consumer.audit_ref):
+            audit.record(
+                f"registries:{spec.code}:{mode}_denied",
+                spec.object_type,
+                "",
+                after={
+                    "consumer": consumer.name,
+                    "consumer_id": consumer.pk,
+                    "mode": mode,
+                    "missing_token_scope": scope,
+                },
+            )
+        raise PermissionDenied(
+            "registry.token_scope",
+            f"访问令牌未包含权限范围“{scope}”，请向平台管理员申请后重新获取令牌。",
+            f"The access token lacks the scope {scope}.",
+            details={"registry": spec.code, "mode": mode, "missing_scope": scope},
+        )
+    return bound, consumer
 
 
 @router.post(
@@ -67,7 +94,7 @@ def _as_consumer(request: HttpRequest) -> Any:
     description=_REGISTRY_HELP,
 )
 def verify(request: HttpRequest, registry: str, payload: ClaimsIn) -> dict[str, Any]:
-    bound, consumer = _as_consumer(request)
+    bound, consumer = _caller(request, registry, Mode.VERIFY)
     with bound:
         result = services.verify(consumer, registry, payload.key, payload.claims)
     return {"registry": registry, "result": result}
@@ -80,7 +107,7 @@ def verify(request: HttpRequest, registry: str, payload: ClaimsIn) -> dict[str, 
     description=_REGISTRY_HELP,
 )
 def compare(request: HttpRequest, registry: str, payload: ClaimsIn) -> dict[str, Any]:
-    bound, consumer = _as_consumer(request)
+    bound, consumer = _caller(request, registry, Mode.COMPARE)
     with bound:
         result = services.compare(consumer, registry, payload.key, payload.claims)
     return {"registry": registry, "result": result}
@@ -93,7 +120,7 @@ def compare(request: HttpRequest, registry: str, payload: ClaimsIn) -> dict[str,
     description=_REGISTRY_HELP,
 )
 def query(request: HttpRequest, registry: str, payload: QueryIn) -> dict[str, Any]:
-    bound, consumer = _as_consumer(request)
+    bound, consumer = _caller(request, registry, Mode.QUERY)
     with bound:
         record = services.query(consumer, registry, payload.key, payload.fields)
     return {"registry": registry, "record": record}

@@ -1,65 +1,51 @@
-"""Who is calling the registries API: ``Authorization: Bearer <token>`` → a :class:`Consumer`.
+"""Who is calling the registries API: ``Authorization: Bearer <token>`` → a :class:`Caller`.
 
-Tokens are tried against each resolver of :data:`TOKEN_RESOLVERS` in turn:
+The resolvers of :data:`RESOLVERS` are tried in turn:
 
-1. :func:`api_key_consumer` — a per-consumer API key (``zrk_…``, issued by
-   ``zwfw create_registry_consumer``), stored as its SM3 hash;
-2. :func:`oidc_client_consumer` — **the OIDC hook**: an access token of the platform's OpenID
-   Connect provider (django-oauth-toolkit). Active only when ``oauth2_provider`` is in
-   ``INSTALLED_APPS``: the token's checksum is looked up in ``AccessToken``; an unexpired
-   client-credentials token (no user) of an application whose ``client_id`` equals a
-   consumer's ``Consumer.client_id`` authenticates that consumer. Tokens issued to a client on
-   behalf of a signed-in person are not accepted here: the grants belong to the system, and a
-   person's token must not widen what the person may see.
+1. :func:`api_key_caller` — a per-consumer API key (``zrk_…``, issued by
+   ``zwfw create_registry_consumer``), stored as its SM3 hash. The consumer's grants decide.
+2. :func:`oidc_client_caller` — an access token of the node's OpenID Connect provider
+   (``zwfw.sso``, django-oauth-toolkit), when that app is installed: a client-credentials token
+   (no user; expired, revoked and person tokens are refused by ``zwfw.sso.tokens``) of an
+   application whose ``client_id`` equals a consumer's ``Consumer.client_id`` authenticates
+   that consumer. Two layers then apply: the token must carry the OAuth scope
+   ``registry.<registry>.<mode>`` (what the administrator allowed the client to ask for, see
+   :func:`register_oauth_scopes`), and the consumer's grants decide the fields.
 
 Another scheme (mutual TLS, a federation token …) is one more resolver appended to the list.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja.security import HttpBearer
 
 from zwfw.registries import services
-from zwfw.registries.models import Consumer
+from zwfw.registries.models import Consumer, Mode
 
-TokenResolver = Callable[[str], Consumer | None]
 MAX_TOKEN_LENGTH = 512
 
 
-def api_key_consumer(token: str) -> Consumer | None:
-    """The consumer holding this API key."""
-    if not token.startswith(services.API_KEY_PREFIX):
-        return None
-    return services.consumer_for_api_key(token)
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated consumer; ``token_scopes`` is None for an API key (grants only)."""
+
+    consumer: Consumer
+    token_scopes: frozenset[str] | None = None
+    via: str = "api_key"
+
+    def token_allows(self, registry: str, mode: str) -> bool:
+        return self.token_scopes is None or oauth_scope(registry, mode) in self.token_scopes
 
 
-def oidc_client_consumer(token: str) -> Consumer | None:
-    """The consumer of the OIDC client that obtained this client-credentials access token."""
-    if not apps.is_installed("oauth2_provider"):
-        return None
-    from oauth2_provider.models import get_access_token_model
-
-    access_token = (
-        get_access_token_model()
-        .objects.select_related("application")
-        .filter(token_checksum=hashlib.sha256(token.encode()).hexdigest())
-        .first()
-    )
-    if access_token is None or access_token.user_id is not None:
-        return None
-    if access_token.expires <= timezone.now() or access_token.application is None:
-        return None
-    return services.consumer_for_client_id(access_token.application.client_id)
-
-
-TOKEN_RESOLVERS: list[TokenResolver] = [api_key_consumer, oidc_client_consumer]
+def oauth_scope(registry: str, mode: str) -> str:
+    """The OAuth scope a client-credentials token needs for a mode of a registry."""
+    return f"registry.{registry}.{mode}"
 
 
 def _bearer_token(request: HttpRequest) -> str | None:
@@ -68,27 +54,74 @@ def _bearer_token(request: HttpRequest) -> str | None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
         return None
+    if not token.isascii() or not token.isprintable():
+        return None
     return token
 
 
-def resolve_consumer(request: HttpRequest) -> Consumer | None:
-    """The consumer a request authenticates as, or None (→ 401)."""
+def api_key_caller(request: HttpRequest) -> Caller | None:
+    """The consumer holding the request's API key."""
     token = _bearer_token(request)
-    if token is None or not token.isascii() or not token.isprintable():
+    if token is None or not token.startswith(services.API_KEY_PREFIX):
         return None
-    for resolver in TOKEN_RESOLVERS:
-        consumer = resolver(token)
-        if consumer is not None:
-            return consumer
+    consumer = services.consumer_for_api_key(token)
+    return Caller(consumer) if consumer is not None else None
+
+
+def oidc_client_caller(request: HttpRequest) -> Caller | None:
+    """The consumer of the OIDC client whose client-credentials token the request carries."""
+    if not apps.is_installed("zwfw.sso"):
+        return None
+    from zwfw.sso.tokens import client_for_bearer
+
+    if _bearer_token(request) is None:
+        return None
+    found = client_for_bearer(request)
+    if found is None:
+        return None
+    client_id, scopes = found
+    consumer = services.consumer_for_client_id(client_id)
+    return Caller(consumer, frozenset(scopes), via="oidc") if consumer is not None else None
+
+
+RESOLVERS: list[Callable[[HttpRequest], Caller | None]] = [api_key_caller, oidc_client_caller]
+
+
+def resolve_caller(request: HttpRequest) -> Caller | None:
+    """The authenticated caller of a request, or None (→ 401)."""
+    for resolver in RESOLVERS:
+        caller = resolver(request)
+        if caller is not None:
+            return caller
     return None
+
+
+def resolve_consumer(request: HttpRequest) -> Consumer | None:
+    """The consumer a request authenticates as, or None."""
+    caller = resolve_caller(request)
+    return caller.consumer if caller is not None else None
 
 
 class ConsumerBearer(HttpBearer):
     """ninja authentication for the registries API (documented as HTTP bearer)."""
 
     def __call__(self, request: HttpRequest) -> Any:
-        return resolve_consumer(request)
+        return resolve_caller(request)
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:  # pragma: no cover
-        # Not reached: __call__ reads the header itself (one parser for API and other callers).
+        # Not reached: __call__ reads the header itself (one parser for every scheme).
         return None
+
+
+def register_oauth_scopes() -> None:
+    """Declare ``registry.<registry>.<mode>`` machine scopes with the OIDC provider."""
+    if not apps.is_installed("zwfw.sso"):
+        return
+    from zwfw.registries.schema import REGISTRIES
+    from zwfw.sso.scopes import SCOPES, register_scope
+
+    for code, spec in REGISTRIES.items():
+        for mode in Mode:
+            name = oauth_scope(code, mode.value)
+            if name not in SCOPES:  # an earlier declaration (the provider's own) stands
+                register_scope(name, f"{spec.label}{mode.label}", machine=True)

@@ -222,9 +222,7 @@ def test_api_query_count_is_bounded(hrss) -> None:
     assert len(own) == 3, own  # consumer by key hash, grants, record
 
 
-@pytest.mark.skipif(
-    not apps.is_installed("oauth2_provider"), reason="the OIDC provider app is not installed"
-)
+@pytest.mark.skipif(not apps.is_installed("zwfw.sso"), reason="the OIDC provider is not installed")
 def test_oidc_client_credentials_token_authenticates_the_consumer(hrss) -> None:
     from oauth2_provider.models import get_access_token_model, get_application_model
 
@@ -238,25 +236,67 @@ def test_oidc_client_credentials_token_authenticates_the_consumer(hrss) -> None:
     tokens = get_access_token_model().objects
     later = timezone.now() + dt.timedelta(hours=1)
     tokens.create(
-        application=application, token="machine-token-1", expires=later, scope="registries"
+        application=application,
+        token="machine-token-1",
+        expires=later,
+        scope="registry.population.verify",
     )
     body = {"key": LI_NA.id_number, "claims": {"name": "李娜"}}
     response = post("/population/verify", body, "machine-token-1")
     assert response.json() == {"registry": "population", "result": True}
     assert AuditRecord.objects.latest("id").actor == consumer.audit_ref
+    # The token's scope does not cover 比对: refused before the grants are consulted, audited.
+    compare = post("/population/compare", body, "machine-token-1")
+    assert compare.status_code == 403
+    assert compare.json()["code"] == "registry.token_scope"
+    denied = AuditRecord.objects.latest("id")
+    assert denied.action == "registries:population:compare_denied"
+    assert denied.after["missing_token_scope"] == "registry.population.compare"
+    # The token's scope allows it but the consumer's grants do not cover the field.
+    tokens.create(
+        application=application,
+        token="machine-token-2",
+        expires=later,
+        scope="registry.population.verify registry.population.query",
+    )
+    query = post(
+        "/population/query", {"key": LI_NA.id_number, "fields": ["address"]}, "machine-token-2"
+    )
+    assert query.json()["code"] == "registry.scope"
     tokens.create(
         application=application,
         token="expired-token",
         expires=timezone.now() - dt.timedelta(seconds=1),
+        scope="registry.population.verify",
     )
     assert post("/population/verify", body, "expired-token").status_code == 401
     from zwfw.identity.models import User
 
     person = User.objects.create_user("someone", password="x" * 12)
-    tokens.create(application=application, token="person-token", expires=later, user=person)
+    tokens.create(
+        application=application,
+        token="person-token",
+        expires=later,
+        user=person,
+        scope="registry.population.verify",
+    )
     assert post("/population/verify", body, "person-token").status_code == 401
     other = get_application_model().objects.create(
         name="未登记系统", client_type="confidential", authorization_grant_type="client-credentials"
     )
-    tokens.create(application=other, token="unregistered-token", expires=later)
+    tokens.create(
+        application=other,
+        token="unregistered-token",
+        expires=later,
+        scope="registry.population.verify",
+    )
     assert post("/population/verify", body, "unregistered-token").status_code == 401
+
+
+@pytest.mark.skipif(not apps.is_installed("zwfw.sso"), reason="the OIDC provider is not installed")
+def test_registry_scopes_are_declared_with_the_provider() -> None:
+    from zwfw.sso.scopes import SCOPES
+
+    for registry in ("population", "legal_entity"):
+        for mode in ("verify", "compare", "query"):
+            assert SCOPES[f"registry.{registry}.{mode}"].machine
