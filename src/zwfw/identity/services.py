@@ -497,6 +497,11 @@ def _pending_claims(request: HttpRequest) -> dict[str, Any] | None:
     return pending_federated_claims(request)
 
 
+def has_pending_link(request: HttpRequest) -> bool:
+    """Whether this session holds a trusted platform's sign-in waiting for an account."""
+    return bool(_pending_claims(request))
+
+
 def start_linked_registration(request: HttpRequest) -> LinkedClaims:
     """The pending claims of a federated sign-in that has no local account yet.
 

@@ -129,6 +129,9 @@ def _factor_values(request: HttpRequest) -> dict[str, str]:
 @require_http_methods(["GET", "POST"])
 def register_view(request: HttpRequest) -> HttpResponse:
     """Online registration: ID number, name, phone + SMS code, one more factor, password."""
+    if request.method == "GET" and services.has_pending_link(request):
+        # Arriving from a trusted platform's sign-in: finish that registration instead.
+        return HttpResponseRedirect(reverse("identity:register_linked"))
     agreement = services.current_agreement()
     context: dict[str, Any] = {
         "agreement": agreement,
