@@ -34,7 +34,7 @@ from django.utils import timezone
 from zwfw.core import audit
 from zwfw.core.crypto import sm3_hex
 from zwfw.core.errors import NotFound, PermissionDenied, ValidationError
-from zwfw.core.pii import EncryptedTextField
+from zwfw.core.pii import EncryptedTextField, blind_index
 from zwfw.registries.models import Consumer, EntityStatus, Grant, Mode, PersonStatus
 from zwfw.registries.schema import LEGAL_ENTITY, POPULATION, RegistrySpec, get_registry
 
@@ -68,7 +68,7 @@ def _check_field_names(spec: RegistrySpec, names: Iterable[object], where: str) 
     names = list(names)
     unknown = [
         str(name)[:60] for name in names if not isinstance(name, str) or name not in spec.fields
-    ]
+    ][:10]  # a hostile request may name thousands
     if unknown:
         allowed = spec.field_names()
         raise ValidationError(
@@ -132,9 +132,16 @@ def _check_key_type(key: object) -> str:
 
 
 def _key_ref(spec: RegistrySpec, key: str) -> str:
-    """Pseudonymous reference of the key for the audit log: who asked about whom, no value."""
+    """Pseudonymous reference of the key for the audit log: who asked about whom, no value.
+
+    The first 16 hex digits of the key's blind index (for population: the record's
+    ``id_number_index`` prefix). Keys in clear columns (USCC) are pseudonymised the same way:
+    a caller may have typed anything, an ID number too, into the key.
+    """
     canonical = spec.key_spec.canonical(key) or key
-    return spec.index_of(spec.key_field, canonical)[:16] if spec.key_spec.indexed else canonical
+    if spec.key_spec.indexed:
+        return spec.index_of(spec.key_field, canonical)[:16]
+    return blind_index(canonical, f"{spec.object_type}.key_ref")[:16]
 
 
 # --- grants ----------------------------------------------------------------------------------

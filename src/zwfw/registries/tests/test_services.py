@@ -234,6 +234,12 @@ def test_legal_entity_verify_and_compare(make_consumer) -> None:
     with pytest.raises(ValidationError) as caught:
         services.verify(consumer, "legal_entity", uscc[:-1] + "0", right)
     assert caught.value.code == "uscc.check_digit"
+    entry = audit_entries("registries:legal_entity:compare")[-1]
+    from zwfw.registries.models import LegalEntityRecord
+
+    assert entry.object_id == str(LegalEntityRecord.objects.get(uscc=uscc).pk)
+    assert len(entry.after["key_ref"]) == 16
+    assert uscc not in str(entry.after)
 
 
 # --- 查询 ------------------------------------------------------------------------------------
