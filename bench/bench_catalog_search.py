@@ -5,8 +5,9 @@ Target (issue: search): p50 ≤ 10 ms and p99 ≤ 50 ms over 100,000 items for a
 of ``catalog.search.search_items`` exactly as ``GET /api/v1/catalog/items`` makes it: synonym
 lookup, ranked first page, facet counts, highlights and snippets.
 
-Usage: python bench/bench_catalog_search.py [--items N] [--queries N]
-       (DATABASE_URL=postgres://… selects PostgreSQL; use a fresh database)
+Usage: python bench/bench_catalog_search.py [--items N] [--queries N] [--reuse]
+       (DATABASE_URL=postgres://… selects PostgreSQL; use a fresh database. --reuse queries
+       the previous run's database again, e.g. when the machine was busy.)
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import argparse
 import os
 import random
 import statistics
+import sys
 import time
 from collections import defaultdict
 
-from _setup import django_on_fresh_database, machine
+from _setup import REPO, django_on_fresh_database, machine
 
 ONE = list("户证社医税车婚房食药护照登记许可保险")
 TWO = [
@@ -179,12 +181,33 @@ def run_queries(count: int, documents: int) -> None:
         )
 
 
+def _previous_database(name: str) -> str:
+    """Django on the database a previous run loaded (SQLite file under var/bench/)."""
+    if "DATABASE_URL" not in os.environ:
+        os.environ["DATABASE_URL"] = f"sqlite:///{REPO / 'var' / 'bench' / f'{name}.sqlite3'}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zwfw.settings.dev")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    sys.path.insert(0, str(REPO / "src"))
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    return connection.vendor
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument(
+        "--reuse", action="store_true", help="query the previous run's database again (no load)"
+    )
     args = parser.parse_args()
-    vendor = django_on_fresh_database("catalog_search")
+    if args.reuse:
+        vendor = _previous_database("catalog_search")
+    else:
+        vendor = django_on_fresh_database("catalog_search")
 
     from django.db import connection
 
@@ -193,14 +216,14 @@ def main() -> None:
     from zwfw.catalog.synonyms import seed_synonyms
 
     print(f"machine: {machine()}; database: {vendor}")
-    seed_synonyms()
-    timings = load(args.items)
+    if not args.reuse:
+        seed_synonyms()
+        timings = load(args.items)
+        print(
+            f"loaded {args.items:,} published items with search documents in "
+            f"{timings['load']:.1f} s (building documents: {timings['build_documents']:.1f} s)"
+        )
     documents = ItemSearchDocument.objects.count()
-    print(
-        f"loaded {documents:,} published items with search documents in {timings['load']:.1f} s "
-        f"(building documents: {timings['build_documents']:.1f} s)"
-    )
-
     run_queries(args.queries, documents)
     connection.close()
 
