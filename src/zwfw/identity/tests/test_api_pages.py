@@ -360,3 +360,18 @@ def test_register_page_posts_through_to_an_account(db: None) -> None:
     )
     assert (done.status_code, done["Location"]) == (302, "/accounts/profile/")
     assert User.objects.get(kind="person").trust_level == "L3"
+
+
+def test_staff_list_reads_a_bounded_number_of_queries(
+    db: None, django_assert_max_num_queries: Any
+) -> None:
+    admin = staff_user("nodeadmin2", Role.NODE_ADMIN)
+    for n in range(12):
+        staff_user(f"clerk-{n:02d}", Role.CLERK)
+    client = _signed_in(admin)
+    with django_assert_max_num_queries(6):
+        page = client.get("/api/v1/identity/staff?limit=10").json()
+    assert len(page["items"]) == 10
+    assert page["next_cursor"]
+    rest = client.get(f"/api/v1/identity/staff?limit=10&cursor={page['next_cursor']}").json()
+    assert len(rest["items"]) == 3
