@@ -108,3 +108,32 @@ class RejectNulMiddleware:
                 status=400,
             )
         return self.get_response(request)
+
+
+class LanguageMiddleware:
+    """Chinese unless the visitor chose another language with the switch (cookie).
+
+    Unlike Django's LocaleMiddleware this ignores the browser's Accept-Language: a government
+    portal speaks Chinese by default, and a page half in the browser's language (the chrome)
+    and half in Chinese (the content) helps nobody.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        supported = {code for code, _name in settings.LANGUAGES}
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary = response.get("Vary", "")
+        if "Cookie" not in patch_vary:
+            response["Vary"] = f"{patch_vary}, Cookie" if patch_vary else "Cookie"
+        translation.deactivate()
+        return response

@@ -36,3 +36,9 @@ def test_english_page_is_translated(client: Client) -> None:
     html = client.get("/").content.decode()
     assert "Integrated online government services platform" in html
     assert "Division code of this node" in html
+
+
+def test_browser_language_does_not_switch_the_portal(client: Client) -> None:
+    response = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert '<html lang="zh-hans">' in response.content.decode()
+    assert response["Content-Language"] == "zh-hans"
