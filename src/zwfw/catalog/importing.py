@@ -708,6 +708,7 @@ def _read_batches(
         return
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     from zwfw.catalog import import_worker
 
@@ -718,16 +719,27 @@ def _read_batches(
         initargs=(dataclasses.asdict(binding),),
     )
     pending: deque[tuple[Sequence[tuple[int, list[str]]], Future[Any]]] = deque()
+
+    def oldest() -> tuple[Sequence[tuple[int, list[str]]], list[PreparedRow | list[RowError]]]:
+        done, future = pending.popleft()
+        try:
+            return done, future.result()
+        except BrokenProcessPool:
+            raise Conflict(
+                "catalog_import.worker_failed",
+                f"校验进程意外退出（第{done[0][0]}行起的批次未处理，此前的批次已提交）；"
+                "请用 --workers 0 重新导入。",
+                "A validation worker process died; import again with --workers 0.",
+            ) from None
+
     try:
         for batch in batches:
             pending.append((batch, pool.submit(import_worker.read, batch)))
             # A few batches ahead keep the workers busy without holding the whole file.
             if len(pending) > 2 * workers:
-                done, future = pending.popleft()
-                yield done, future.result()
+                yield oldest()
         while pending:
-            done, future = pending.popleft()
-            yield done, future.result()
+            yield oldest()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

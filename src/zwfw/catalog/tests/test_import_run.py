@@ -538,6 +538,25 @@ def test_rows_validated_in_a_worker_process_give_the_same_result(admin) -> None:
     assert Item.objects.count() == 5
 
 
+def crash_worker(rows) -> None:
+    """Stands for a worker process killed mid-batch (out of memory, say)."""
+    import os
+
+    os._exit(3)
+
+
+def test_a_dying_worker_process_stops_the_import_cleanly(admin, monkeypatch) -> None:
+    from zwfw.catalog import import_worker
+
+    # Pickled by reference: the worker process runs this module's crash_worker.
+    monkeypatch.setattr(import_worker, "read", crash_worker)
+    rows = [fx.row(n) for n in range(1, 5)]
+    with pytest.raises(Conflict) as error:
+        run(csv_of(*rows), user=admin, batch_size=2, workers=1)
+    assert error.value.code == "catalog_import.worker_failed"
+    assert Item.objects.count() == 0
+
+
 # --- command line ----------------------------------------------------------------------------
 
 
