@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.django_client import DjangoOAuth2App, OAuth
+from authlib.integrations.django_client import DjangoIntegration, DjangoOAuth2App, OAuth
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -58,7 +58,7 @@ def oidc_client(provider: ExternalProvider) -> DjangoOAuth2App:
         for stale in [k for k in _clients if k[0] == provider.pk]:
             del _clients[stale]
         client = OAuth().register(
-            name=f"zwfw-{provider.slug}",
+            name=_client_name(provider),
             client_id=provider.client_id,
             client_secret=provider.client_secret,
             server_metadata_url=provider.issuer.rstrip("/") + "/.well-known/openid-configuration",
@@ -112,6 +112,27 @@ def _safe_next(request: HttpRequest, value: str | None) -> str:
     return "/"
 
 
+def _client_name(provider: ExternalProvider) -> str:
+    return f"zwfw-{provider.slug}"
+
+
+def _expected_state(request: HttpRequest, provider: ExternalProvider, state: str) -> bool:
+    """Whether this session started a sign-in with ``state`` (authlib keeps it there)."""
+    if not state or len(state) > 200:
+        return False
+    integration = DjangoIntegration(_client_name(provider))
+    return integration.get_state_data(request.session, state) is not None
+
+
+def _failed(request: HttpRequest, provider: ExternalProvider) -> HttpResponse:
+    return _error(
+        request,
+        "sso.federation.failed",
+        f"{provider.name}的登录结果无效或已过期，请重新登录。",
+        400,
+    )
+
+
 @require_http_methods(["GET"])
 def start(request: HttpRequest, slug: str) -> HttpResponse:
     """Send the browser to the provider's authorization endpoint."""
@@ -131,28 +152,34 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-@require_http_methods(["GET"])
-def callback(request: HttpRequest, slug: str) -> HttpResponse:
-    """Redeem the code, verify the ID token, then sign in or ask to link."""
-    provider = _provider(slug)
+def _verified_claims(
+    request: HttpRequest, provider: ExternalProvider
+) -> dict[str, Any] | HttpResponse:
+    """The provider's verified ID-token claims, or the page explaining why there are none."""
+    state = request.GET.get("state", "")
+    if request.GET.get("error") or not _expected_state(request, provider, state):
+        # Refused at the provider, replayed, or forged: answered without contacting anyone.
+        return _failed(request, provider)
     try:
-        client = oidc_client(provider)
-        token = client.authorize_access_token(request)
+        token = oidc_client(provider).authorize_access_token(request)
     except (ProviderUnavailable, requests.RequestException) as error:
         return _unavailable(request, provider, error)
     except (AuthlibBaseError, JoseError, ValueError, KeyError, TypeError) as error:
         log.info("federation callback from %s refused: %r", provider.slug, error)
-        return _error(
-            request,
-            "sso.federation.failed",
-            f"{provider.name}的登录结果无效或已过期，请重新登录。",
-            400,
-        )
+        return _failed(request, provider)
     claims = token.get("userinfo")
     if not claims or not isinstance(claims.get("sub"), str) or not claims["sub"]:
-        return _error(
-            request, "sso.federation.failed", f"{provider.name}未返回有效的身份标识。", 400
-        )
+        return _failed(request, provider)
+    return dict(claims)
+
+
+@require_http_methods(["GET"])
+def callback(request: HttpRequest, slug: str) -> HttpResponse:
+    """Redeem the code, verify the ID token, then sign in or ask to link."""
+    provider = _provider(slug)
+    claims = _verified_claims(request, provider)
+    if isinstance(claims, HttpResponse):
+        return claims
     identity = (
         FederatedIdentity.objects.select_related("user", "provider")
         .filter(provider=provider, subject=claims["sub"])
@@ -164,7 +191,7 @@ def callback(request: HttpRequest, slug: str) -> HttpResponse:
             return _error(request, "sso.federation.account_disabled", "对应的本地账号已停用。", 403)
         services.sign_in_federated(request, identity)
         return HttpResponseRedirect(_safe_next(request, next_url))
-    services.remember_pending_identity(request, provider, dict(claims))
+    services.remember_pending_identity(request, provider, claims)
     request.session[NEXT_SESSION_KEY] = next_url
     return HttpResponseRedirect(reverse("sso:federation-link"))
 

@@ -60,7 +60,6 @@ CLAIM_SCOPES: dict[str, str] = {
     "zwfw_subject_kind": "profile",
     "zwfw_phone_masked": "profile",
     "phone_number": "phone",
-    "phone_number_verified": "phone",
     "email": "email",
     "zwfw_trust_level": "zwfw.realname",
 }
@@ -85,10 +84,13 @@ def allowed_scopes(application: Any) -> list[str]:
         return list(cached)
     from zwfw.sso.models import ClientPolicy
 
-    policy = ClientPolicy.objects.filter(application=application).values_list("scopes", flat=True)
-    names = (policy.first() or "").split()
+    try:
+        # No query when the validator loaded the client with select_related("zwfw_policy").
+        names = application.zwfw_policy.scopes.split()
+    except ClientPolicy.DoesNotExist:
+        names = []
     allowed = [name for name in names if name in SCOPES]
-    # The application object lives for one request; caching on it saves a query per lookup.
+    # The application object lives for one request; caching on it saves work per lookup.
     application._zwfw_scopes = tuple(allowed)
     return allowed
 

@@ -33,6 +33,35 @@ def client_actor(client_id: str) -> str:
 class ZwfwOAuth2Validator(OAuth2Validator):
     oidc_claim_scope = CLAIM_SCOPES
 
+    # --- hostile input --------------------------------------------------------------------
+
+    def _extract_basic_auth(self, request: Any) -> str | None:
+        """The Basic credentials, or None; non-ASCII ones (latin-1 bytes in the header)
+        would make the toolkit's base64 decoding raise, so they are no credentials."""
+        auth_string: str | None = super()._extract_basic_auth(request)
+        if auth_string is not None and not auth_string.isascii():
+            return None
+        return auth_string
+
+    def _load_application(self, client_id: str, request: Any) -> Any:
+        """The client, with its scope policy in the same query (token requests are hot).
+
+        The toolkit's own loader also resolves Client ID Metadata Documents, which this
+        platform does not enable; everything else it checks is repeated here.
+        """
+        cached = request.client
+        if isinstance(cached, Application) and cached.client_id == client_id:
+            return cached if cached.is_usable(request) else None
+        try:
+            client = Application.objects.select_related("zwfw_policy").get(client_id=client_id)
+        except (Application.DoesNotExist, ValueError):
+            # ValueError: PostgreSQL refuses NUL characters before running the query.
+            return None
+        if not client.is_usable(request):
+            return None
+        request.client = client
+        return client
+
     # --- policy ------------------------------------------------------------------------------
 
     def is_pkce_required(self, client_id: str, request: Any) -> bool:

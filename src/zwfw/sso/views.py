@@ -9,10 +9,13 @@ the toolkit would raise on a hostile request are closed here.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as dot_views
 from oauth2_provider.exceptions import InvalidOIDCClientError
 from oauth2_provider.models import get_application_model
@@ -48,13 +51,35 @@ DEFAULT_MESSAGE = "授权请求无法处理。"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
+_CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
+
+
+def _challenge_error(response: HttpResponse) -> dict[str, str]:
+    """The error a bearer challenge (RFC 6750 §3) states, for a body that has none."""
+    params = dict(_CHALLENGE_PARAM.findall(response.get("WWW-Authenticate", "")))
+    default = "insufficient_scope" if response.status_code == 403 else "invalid_token"
+    return {
+        "error": params.get("error") or default,
+        "error_description": params.get("error_description", ""),
+    }
+
+
 def _with_platform_shape(response: HttpResponse) -> HttpResponse:
-    """Add ``code``/``message``/``details`` to an OAuth JSON error, keeping its own fields."""
-    if response.status_code < 400 or "json" not in response.get("Content-Type", ""):
+    """Add ``code``/``message``/``details`` to an OAuth error, keeping its own fields.
+
+    Bearer-protected endpoints answer 401/403 with the error only in ``WWW-Authenticate``;
+    the same error then also goes in a JSON body (the header stays).
+    """
+    if response.status_code < 400 or response.status_code == 405:
         return response
-    try:
-        body = json.loads(response.content or b"{}")
-    except ValueError:
+    if "json" in response.get("Content-Type", ""):
+        try:
+            body = json.loads(response.content or b"{}")
+        except ValueError:
+            return response
+    elif response.status_code in {401, 403}:
+        body = _challenge_error(response)
+    else:
         return response
     if not isinstance(body, dict) or "error" not in body:
         return response
@@ -111,11 +136,18 @@ class AuthorizationView(dot_views.AuthorizationView):
 
 
 class TokenView(dot_views.TokenView):
+    @method_decorator(sensitive_post_parameters("password", "client_secret", "code_verifier"))
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.POST.get("grant_type") == DEVICE_GRANT:
             # Not offered; the toolkit would fail on a missing device_code.
             return oauth_error("unsupported_grant_type", "The device grant is not offered.")
-        return _with_platform_shape(super().post(request, *args, **kwargs))
+        # The toolkit's own handler reads the new token back to send ``app_authorized``;
+        # nothing here listens to that signal, and the read costs a query per token.
+        _url, headers, body, status = self.create_token_response(request)
+        response = HttpResponse(content=body, status=status)
+        for name, value in headers.items():
+            response[name] = value
+        return _with_platform_shape(response)
 
 
 class RevokeTokenView(dot_views.RevokeTokenView):
@@ -126,12 +158,14 @@ class RevokeTokenView(dot_views.RevokeTokenView):
 class IntrospectTokenView(dot_views.IntrospectTokenView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().dispatch(request, *args, **kwargs)
-        if response.status_code == 403 and not response.get("Content-Type", "").endswith("json"):
-            return oauth_error(
+        if response.status_code in {401, 403} and "json" not in response.get("Content-Type", ""):
+            shaped = oauth_error(
                 "invalid_client",
                 "Introspection needs client authentication or a token with scope 'introspection'.",
                 status=401,
             )
+            shaped["WWW-Authenticate"] = response.get("WWW-Authenticate", 'Basic realm="oauth"')
+            return shaped
         return _with_platform_shape(response)
 
 
