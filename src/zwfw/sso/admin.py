@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 
+from zwfw.core import audit
 from zwfw.sso.models import ExternalProvider, FederatedIdentity
 
 
@@ -38,11 +42,64 @@ class ExternalProviderForm(forms.ModelForm):
         return value
 
 
+def provider_summary(provider: ExternalProvider) -> dict[str, Any]:
+    """What the audit log keeps of a trusted provider (never its secret)."""
+    return {
+        "slug": provider.slug,
+        "name": provider.name,
+        "issuer": provider.issuer,
+        "client_id": provider.client_id,
+        "scopes": provider.scopes,
+        "enabled": provider.enabled,
+        "account_mode": provider.account_mode,
+        "max_trust_level": provider.max_trust_level,
+    }
+
+
 @admin.register(ExternalProvider)
 class ExternalProviderAdmin(admin.ModelAdmin):
+    """Whom the node trusts to vouch for people: every change is audited."""
+
     form = ExternalProviderForm
     list_display = ("slug", "name", "issuer", "account_mode", "max_trust_level", "enabled")
     list_filter = ("enabled", "account_mode")
+
+    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
+        old = ExternalProvider.objects.get(pk=obj.pk) if change else None
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            after = provider_summary(obj)
+            after["secret_changed"] = old is None or old.client_secret != obj.client_secret
+            audit.record(
+                "sso:external_provider:change" if change else "sso:external_provider:create",
+                "sso.externalprovider",
+                obj.pk,
+                before=provider_summary(old) if old is not None else None,
+                after=after,
+            )
+
+    def delete_model(self, request: Any, obj: Any) -> None:
+        with transaction.atomic():
+            audit.record(
+                "sso:external_provider:delete",
+                "sso.externalprovider",
+                obj.pk,
+                before=provider_summary(obj),
+            )
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: Any, queryset: Any) -> None:
+        with transaction.atomic():
+            audit.record_many(
+                audit.Entry(
+                    "sso:external_provider:delete",
+                    "sso.externalprovider",
+                    str(obj.pk),
+                    before=provider_summary(obj),
+                )
+                for obj in queryset
+            )
+            super().delete_queryset(request, queryset)
 
 
 @admin.register(FederatedIdentity)

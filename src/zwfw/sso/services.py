@@ -10,8 +10,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.contrib.auth import login
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -306,7 +304,13 @@ def _subject_taken() -> Conflict:
 
 
 def sign_in_federated(request: Any, identity: FederatedIdentity) -> None:
-    """Log the bound local account in after its provider vouched for the subject (audited)."""
+    """Log the bound local account in after its provider vouched for the subject (audited).
+
+    The sign-in is finished by the identity app like any other (session tracking, pending
+    obligations such as a new agreement version, its login audit record).
+    """
+    from zwfw.identity.services import login_registered
+
     with transaction.atomic():
         FederatedIdentity.objects.filter(pk=identity.pk).update(last_login_at=timezone.now())
         audit.record(
@@ -316,4 +320,4 @@ def sign_in_federated(request: Any, identity: FederatedIdentity) -> None:
             after={"provider": identity.provider.slug, "subject": identity.subject},
             actor=f"user:{identity.user_id}",
         )
-    login(request, identity.user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    login_registered(request, identity.user, "federation")

@@ -216,3 +216,60 @@ def test_admin_bulk_delete_is_audited(admin_client: Client) -> None:
     assert set(
         AuditRecord.objects.filter(action="sso:client:delete").values_list("object_id", flat=True)
     ) == {first.client_id, second.client_id}
+
+
+def test_admin_change_of_a_client_is_audited_with_before_and_after(admin_client: Client) -> None:
+    created = helpers.web_client(scopes=["profile"])
+    app = created.application
+    form = _admin_form(
+        client_id=app.client_id,
+        client_secret=app.client_secret,  # unchanged (already hashed)
+        name="人社局业务系统（新）",
+        **{
+            "zwfw_policy-INITIAL_FORMS": "1",
+            "zwfw_policy-0-application": str(app.pk),
+            "zwfw_policy-0-scopes": "openid profile zwfw.realname",
+        },
+    )
+    response = admin_client.post(f"/admin/oauth2_provider/application/{app.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    entry = AuditRecord.objects.get(action="sso:client:change")
+    assert entry.before["name"] == "人社局业务系统"
+    assert entry.before["scopes"] == ["openid", "profile"]
+    assert entry.after["name"] == "人社局业务系统（新）"
+    assert entry.after["scopes"] == ["openid", "profile", "zwfw.realname"]
+
+
+def test_trusted_providers_are_audited_and_keep_their_secret(admin_client: Client) -> None:
+    from zwfw.sso.models import ExternalProvider
+
+    data = {
+        "slug": "sc",
+        "name": "四川省统一身份认证平台",
+        "issuer": "https://tyrz.sc.gov.cn",
+        "client_id": "guangan-node",
+        "client_secret": "upstream-secret",
+        "scopes": "openid profile zwfw.realname",
+        "enabled": "on",
+        "account_mode": "unified",
+        "max_trust_level": "L3",
+    }
+    assert admin_client.post("/admin/sso/externalprovider/add/", data).status_code == 302
+    provider = ExternalProvider.objects.get(slug="sc")
+    assert provider.client_secret == "upstream-secret"
+    created = AuditRecord.objects.get(action="sso:external_provider:create")
+    assert created.after["secret_changed"] is True
+    assert "upstream-secret" not in json.dumps(created.after)
+
+    data.update(client_secret="", max_trust_level="L4")  # empty secret: keep the old one
+    change = f"/admin/sso/externalprovider/{provider.pk}/change/"
+    assert admin_client.post(change, data).status_code == 302
+    provider.refresh_from_db()
+    assert provider.client_secret == "upstream-secret"
+    changed = AuditRecord.objects.get(action="sso:external_provider:change")
+    assert (changed.before["max_trust_level"], changed.after["max_trust_level"]) == ("L3", "L4")
+    assert changed.after["secret_changed"] is False
+
+    delete = f"/admin/sso/externalprovider/{provider.pk}/delete/"
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 302
+    assert AuditRecord.objects.filter(action="sso:external_provider:delete").count() == 1

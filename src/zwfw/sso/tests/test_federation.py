@@ -117,6 +117,9 @@ def test_unknown_subject_waits_for_linking_then_signs_in(
     assert _rp_session(again, rp).get("_auth_user_id") == str(local.pk)
     login = AuditRecord.objects.get(action="sso:federation:login")
     assert login.object_id == str(local.pk)
+    # Finished by the identity app like any sign-in (its audit record, session tracking).
+    finished = AuditRecord.objects.get(action="identity:login_success", object_id=str(local.pk))
+    assert finished.after == {"method": "federation"}
     assert FederatedIdentity.objects.get().last_login_at is not None
 
 
