@@ -140,6 +140,7 @@ def load_users() -> int:
 def load_demo() -> dict[str, int]:
     """Load everything the demo needs; returns counts of what was created."""
     from zwfw.catalog.demo import load_demo_catalog
+    from zwfw.catalog.synonyms import seed_synonyms
     from zwfw.core.calendar import seed_calendar
     from zwfw.identity.demo import load_demo_accounts
     from zwfw.organisations.divisions import load_divisions
@@ -150,6 +151,7 @@ def load_demo() -> dict[str, int]:
         calendar_days = seed_calendar()
         departments = load_departments()
         users = load_users()
+        synonyms = seed_synonyms()
         catalog_items = load_demo_catalog()
         registry_records = load_demo_registries()
         citizen_accounts = load_demo_accounts()
@@ -158,6 +160,7 @@ def load_demo() -> dict[str, int]:
         "calendar_days": calendar_days,
         "departments": departments,
         "users": users,
+        "synonyms": synonyms,
         "catalog_items": catalog_items,
         "registry_records": registry_records,
         "citizen_accounts": citizen_accounts,

@@ -40,6 +40,7 @@ def test_demo_loads_once_and_is_idempotent(capsys: pytest.CaptureFixture[str]) -
     assert again["users"] == 0
     assert again["divisions"] == 0
     assert again["catalog_items"] == 0
+    assert again["synonyms"] == 0
     assert Department.objects.count() == len(demo.DEPARTMENTS)
     assert AuditRecord.objects.count() == audit_count  # a no-op load audits nothing
     assert audit.verify_chain().ok
