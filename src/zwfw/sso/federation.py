@@ -55,8 +55,8 @@ def oidc_client(provider: ExternalProvider) -> DjangoOAuth2App:
         client is None
         or time.time() - client.server_metadata.get("_loaded_at", 0) > METADATA_MAX_AGE
     ):
-        for stale in [k for k in _clients if k[0] == provider.pk]:
-            del _clients[stale]
+        for stale in [k for k in list(_clients) if k[0] == provider.pk]:
+            _clients.pop(stale, None)  # another request thread may have dropped it already
         client = OAuth().register(
             name=_client_name(provider),
             client_id=provider.client_id,

@@ -7,6 +7,7 @@ Other apps use these (and :func:`zwfw.sso.tokens.client_for_bearer`); pages, adm
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,9 @@ from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AbstractApplication, get_application_model
 
 from zwfw.core import audit
+from zwfw.core.crypto import CryptoError
 from zwfw.core.errors import Conflict, ValidationError
+from zwfw.core.pii import decrypt_text, encrypt_text
 from zwfw.identity.models import TRUST_ORDER, TrustLevel
 from zwfw.sso import scopes as scope_registry
 from zwfw.sso.models import ClientPolicy, ExternalProvider, FederatedIdentity
@@ -186,6 +189,7 @@ def delete_client(application: Any) -> None:
 
 PENDING_SESSION_KEY = "zwfw_federation_pending"
 PENDING_TTL = dt.timedelta(minutes=15)
+PENDING_CLAIMS_CONTEXT = "sso.session.pending_claims"
 #: Claims of an external provider kept for the link-or-register step (no tokens, no raw JWT).
 KEPT_CLAIMS = (
     "name",
@@ -209,6 +213,7 @@ def remember_pending_identity(
     request: Any, provider: ExternalProvider, claims: dict[str, Any]
 ) -> dict[str, Any]:
     """Keep a verified, not yet linked external identity in the session."""
+    kept = {name: claims[name] for name in KEPT_CLAIMS if name in claims}
     pending = {
         "provider": provider.slug,
         "provider_id": provider.pk,
@@ -216,12 +221,15 @@ def remember_pending_identity(
         "issuer": provider.issuer,
         "account_mode": provider.account_mode,
         "subject": str(claims["sub"]),
-        "claims": {name: claims[name] for name in KEPT_CLAIMS if name in claims},
         "trust_level": accepted_trust_level(provider, claims.get("zwfw_trust_level")),
         "verified_at": timezone.now().isoformat(),
     }
-    request.session[PENDING_SESSION_KEY] = pending
-    return pending
+    # Sessions live in a database table: the person's name and phone go in encrypted.
+    request.session[PENDING_SESSION_KEY] = {
+        **pending,
+        "claims": encrypt_text(json.dumps(kept, ensure_ascii=False), PENDING_CLAIMS_CONTEXT),
+    }
+    return {**pending, "claims": kept}
 
 
 def pending_federated_claims(request: Any) -> dict[str, Any] | None:
@@ -238,12 +246,13 @@ def pending_federated_claims(request: Any) -> dict[str, Any] | None:
         return None
     try:
         verified_at = dt.datetime.fromisoformat(pending["verified_at"])
-    except (KeyError, TypeError, ValueError):
+        claims = json.loads(decrypt_text(pending["claims"], PENDING_CLAIMS_CONTEXT))
+    except (KeyError, TypeError, ValueError, CryptoError):
         verified_at = None
     if verified_at is None or timezone.now() - verified_at > PENDING_TTL:
         request.session.pop(PENDING_SESSION_KEY, None)
         return None
-    return dict(pending)
+    return {**pending, "claims": claims}
 
 
 def link_federated_identity(user: Any, request: Any) -> FederatedIdentity:

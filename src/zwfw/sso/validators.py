@@ -159,14 +159,12 @@ class ZwfwOAuth2Validator(OAuth2Validator):
         claims: dict[str, Any] = super().get_oidc_claims(token, token_handler, request)
         if "phone_number" in claims:
             # A full phone number leaves the platform: a read of personal data by a client.
+            client_id = request.client.client_id if request.client else ""
             audit.record(
                 "identity:user:read",
                 "identity.user",
                 request.user.pk,
-                after={
-                    "purpose": "oidc_claims",
-                    "fields": ["phone"],
-                    "client_id": request.client.client_id if request.client else "",
-                },
+                after={"purpose": "oidc_claims", "fields": ["phone"], "client_id": client_id},
+                actor=client_actor(client_id),
             )
         return claims

@@ -8,6 +8,7 @@ discovery, PKCE, state, nonce and the ID-token signature are checked by authlib 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -86,6 +87,9 @@ def test_unknown_subject_waits_for_linking_then_signs_in(
 
     # What the identity pages see, and how they bind the account they sign in or create.
     session = _rp_session(browser, rp)
+    stored = json.dumps(session[services.PENDING_SESSION_KEY], ensure_ascii=False)
+    assert "张三" not in stored
+    assert "13812345678" not in stored  # the session table holds them encrypted
     request = HttpRequest()
     request.session = session
     pending = services.pending_federated_claims(request)

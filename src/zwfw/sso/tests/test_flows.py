@@ -136,6 +136,7 @@ def test_person_signs_in_with_pkce_and_the_id_token_verifies(live_server: Any) -
     reads = AuditRecord.objects.filter(action="identity:user:read", object_id=str(user.pk))
     assert reads.count() == 2
     assert {r.after["client_id"] for r in reads} == {flow["client"].client_id}
+    assert {r.actor for r in reads} == {f"client:{flow['client'].client_id}"}
     assert AuditRecord.objects.filter(
         action="sso:authorization:issue",
         object_id=flow["client"].client_id,
