@@ -53,3 +53,66 @@ class LifeEventAdmin(admin.ModelAdmin):
     list_editable = ["name", "order"]
     list_filter = ["audience"]
     search_fields = ["code", "name"]
+
+
+# --- items and change requests (read-only: every change goes through a change request) -------
+
+from zwfw.catalog.models import ChangeRequest, ChangeReview, Item, ItemVersion  # noqa: E402
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+class ItemVersionInline(admin.TabularInline):
+    model = ItemVersion
+    fields = ("number", "name", "content_hash", "published_at", "change_request")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Item)
+class ItemAdmin(ReadOnlyAdmin):
+    list_display = (
+        "implementation_code",
+        "name",
+        "status",
+        "department",
+        "item_type",
+        "online_depth",
+    )
+    list_filter = ("status", "item_type", "online_depth")
+    search_fields = ("implementation_code", "name")
+    list_select_related = ("department",)
+    inlines = (ItemVersionInline,)
+
+
+class ChangeReviewInline(admin.TabularInline):
+    model = ChangeReview
+    fields = ("step", "reviewer", "decision", "opinion", "decided_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(ReadOnlyAdmin):
+    list_display = ("id", "kind", "status", "department", "created_by", "created_at")
+    list_filter = ("kind", "status")
+    list_select_related = ("department", "created_by")
+    inlines = (ChangeReviewInline,)

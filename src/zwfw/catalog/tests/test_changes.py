@@ -397,3 +397,17 @@ def test_withdraw_and_review_steps_from_settings(people, settings) -> None:
     )
     services.submit_change_request(direct, user=people["officer"])
     assert Item.objects.get().status == ItemStatus.SUSPENDED
+
+
+def test_admin_shows_items_and_change_requests_read_only(people, client, django_user_model) -> None:
+    item = _add(people)
+    root = django_user_model.objects.create_superuser("root", password="x" * 12)
+    client.force_login(root)
+    listing = client.get("/admin/catalog/item/")
+    assert listing.status_code == 200
+    assert item.implementation_code in listing.content.decode()
+    page = client.get(f"/admin/catalog/item/{item.pk}/change/")
+    assert page.status_code == 200
+    assert client.get("/admin/catalog/changerequest/").status_code == 200
+    assert client.post(f"/admin/catalog/item/{item.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Item.objects.filter(pk=item.pk).exists()
