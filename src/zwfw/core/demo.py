@@ -145,6 +145,7 @@ def load_demo() -> dict[str, int]:
     from zwfw.identity.demo import load_demo_accounts
     from zwfw.organisations.divisions import load_divisions
     from zwfw.registries.demo import load_demo_registries
+    from zwfw.sso.demo import load_demo_clients
 
     with context.bind(actor="system:load_demo"):
         divisions = load_divisions()
@@ -155,6 +156,7 @@ def load_demo() -> dict[str, int]:
         catalog_items = load_demo_catalog()
         registry_records = load_demo_registries()
         citizen_accounts = load_demo_accounts()
+        oidc_clients = load_demo_clients()
     return {
         "divisions": divisions.created,
         "calendar_days": calendar_days,
@@ -164,4 +166,5 @@ def load_demo() -> dict[str, int]:
         "catalog_items": catalog_items,
         "registry_records": registry_records,
         "citizen_accounts": citizen_accounts,
+        "oidc_clients": oidc_clients,
     }

@@ -91,8 +91,13 @@ def create_client(
     grant: str = GRANT_AUTHORIZATION_CODE,
     post_logout_redirect_uris: list[str] | None = None,
     skip_authorization: bool = False,
+    client_id: str | None = None,
+    client_secret: str | None = None,
 ) -> CreatedClient:
     """Register an OAuth/OIDC client; returns it with its secret (shown only now).
+
+    ``client_id`` / ``client_secret`` keep the credentials of a client moved from another
+    platform (or a documented demo client); by default both are generated.
 
     Raises ``ValidationError`` (code ``sso.client.*``) for a missing name, an unknown grant, a
     public machine client, missing or malformed redirect URIs, or unfitting scopes.
@@ -120,8 +125,10 @@ def create_client(
             field="confidential",
         )
     allowed = check_client_scopes(grant, list(scopes or []))
-    secret = generate_client_secret() if confidential else ""
+    secret = (client_secret or generate_client_secret()) if confidential else ""
+    identifier = {"client_id": client_id} if client_id else {}
     application = Application(
+        **identifier,
         name=name,
         client_type=Application.CLIENT_CONFIDENTIAL if confidential else Application.CLIENT_PUBLIC,
         authorization_grant_type=grant,
