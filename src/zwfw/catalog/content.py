@@ -13,6 +13,7 @@ with its field path (``materials.2.name``), a stable code and a Chinese message.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -38,9 +39,16 @@ Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
 
+@functools.cache
+def _allowed(table: type) -> frozenset[str]:
+    # TextChoices.values builds a new list on every access; validation asks thousands of times
+    # per import, so each table's codes are computed once.
+    return frozenset(str(v) for v in table.values)  # type: ignore[attr-defined]
+
+
 def _code(table: type, value: Any, field: str) -> str:
     text = str(value).strip() if value is not None else ""
-    if text not in table.values:  # type: ignore[attr-defined]
+    if text not in _allowed(table):
         zh, _en = codes.table_name(table)
         raise PydanticCustomError(
             "catalog.code_unknown",
