@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -58,8 +57,6 @@ from zwfw.organisations.selectors import has_role
 
 DEFAULT_BATCH_SIZE = 1000
 MAX_BATCH_SIZE = 5000
-#: Files at least this long get a worker process for validation when ``workers`` is None.
-AUTO_WORKER_ROWS = 5000
 FACET_VALUE_LENGTH = 64
 #: Most error entries a report lists (the counts stay exact beyond it).
 MAX_REPORTED_ERRORS = 10000
@@ -1208,7 +1205,7 @@ def import_file(
     mapping: ImportMapping | None = None,
     dry_run: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    workers: int | None = 0,
+    workers: int = 0,
     max_rows: int | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
@@ -1217,8 +1214,7 @@ def import_file(
     ``user`` is the acting staff user: the import's change request is theirs, and unless they
     administer the node they must be a catalogue officer of every department the file names
     (checked on the whole file before anything is written). ``workers`` > 0 validates rows in
-    that many extra processes (for large files on the command line; ``None``: one when the
-    file has ``AUTO_WORKER_ROWS`` rows or more and the machine two cores); ``max_rows`` refuses
+    that many extra processes (worth it only where cores are free); ``max_rows`` refuses
     longer files. Raises ``ValidationError`` for a file that cannot be read, is too long, has
     no header row or misses required columns, or a bad mapping (nothing written);
     ``PermissionDenied`` (not a catalogue officer or node administrator, or not of every
@@ -1253,9 +1249,6 @@ def import_file(
         )
     binding = bind_columns(table.headers, mapping)
     report = _new_report(filename, table, binding, dry_run)
-    if workers is None:
-        many = len(table.rows) >= AUTO_WORKER_ROWS and (os.cpu_count() or 1) >= 2
-        workers = 1 if many else 0
     if needs_check and not dry_run:
         # A whole dry pass first, so that a file naming a department the user may not edit
         # is refused before its first batch is written.

@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from zwfw.catalog.importing import (
-    AUTO_WORKER_ROWS,
     DEFAULT_BATCH_SIZE,
     ImportReport,
     import_file,
@@ -46,9 +45,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers",
             type=int,
-            default=None,
-            help="extra processes validating rows (default: 1 for files of "
-            f"{AUTO_WORKER_ROWS:,} rows or more on a machine with 2 cores or more)",
+            default=0,
+            help="extra processes validating rows while this one writes (default 0; worth it "
+            "only on a machine with idle cores)",
         )
         parser.add_argument("--report", help="write the full report (JSON) to this file")
 
