@@ -251,7 +251,7 @@ def version_diff(
 @router.get("/items/{code}/lineage", response=LineageOut, summary="Split/merge lineage")
 def lineage(request: HttpRequest, code: str) -> dict[str, Any]:
     item = selectors.get_public_item(code)
-    links = ItemLineage.objects.select_related("predecessor", "successor")
+    predecessors, successors = selectors.lineage_of(item)
 
     def entry(other: Item, link: ItemLineage) -> dict[str, Any]:
         return {
@@ -262,8 +262,8 @@ def lineage(request: HttpRequest, code: str) -> dict[str, Any]:
         }
 
     return {
-        "predecessors": [entry(x.predecessor, x) for x in links.filter(successor=item)],
-        "successors": [entry(x.successor, x) for x in links.filter(predecessor=item)],
+        "predecessors": [entry(x.predecessor, x) for x in predecessors],
+        "successors": [entry(x.successor, x) for x in successors],
     }
 
 

@@ -6,7 +6,14 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from zwfw.catalog.models import ChangeRequest, ChangeStatus, Item, ItemStatus, ItemVersion
+from zwfw.catalog.models import (
+    ChangeRequest,
+    ChangeStatus,
+    Item,
+    ItemLineage,
+    ItemStatus,
+    ItemVersion,
+)
 from zwfw.core.errors import NotFound
 from zwfw.core.pagination import Page, paginate
 from zwfw.organisations.models import Role, StaffMembership
@@ -126,3 +133,9 @@ def get_change_request(user: Any, change_id: int) -> ChangeRequest:
             "No such change request (or not visible to you).",
         )
     return change
+
+
+def lineage_of(item: Item) -> tuple[list[ItemLineage], list[ItemLineage]]:
+    """(links to predecessors, links to successors) of an item, with both ends loaded."""
+    links = ItemLineage.objects.select_related("predecessor", "successor").order_by("id")
+    return list(links.filter(successor=item)), list(links.filter(predecessor=item))
