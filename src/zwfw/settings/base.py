@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "zwfw.notifications",
     "zwfw.catalog",
     "zwfw.registries",
+    "zwfw.cases",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +226,33 @@ CATALOG_REVIEW_STEPS = declare(
     "staffing:编制审核,legal:法制审核",
     "Review steps of catalogue changes, `code:name` joined by commas (empty: no review).",
 )
+
+# --- case handling (zwfw.cases) ------------------------------------------------------------
+CASE_NEARING_PERCENT = declare(
+    "ZWFW_CASE_NEARING_PERCENT",
+    int,
+    80,
+    "Share of a case's time limit used (percent) from which it counts as nearing (临近超期).",
+)
+CASE_UPLOAD_MAX_BYTES = declare(
+    "ZWFW_CASE_UPLOAD_MAX_BYTES",
+    int,
+    20 * 1024 * 1024,
+    "Largest material file accepted, in bytes.",
+)
+CASE_UPLOAD_TYPES = declare(
+    "ZWFW_CASE_UPLOAD_TYPES",
+    str,
+    "application/pdf,image/jpeg,image/png,application/ofd",
+    "Material file types accepted (detected from the content, not the name), joined by commas.",
+)
+CASE_VIRUS_SCANNER = declare(
+    "ZWFW_CASE_VIRUS_SCANNER",
+    str,
+    "",
+    "Virus scanner for uploads: empty (signature check only, EICAR refused) or `clamd:HOST:PORT`.",
+)
+FILE_DIR = VAR_DIR / "files"
 
 # --- single sign-on: OpenID Connect provider (zwfw.sso, django-oauth-toolkit) ---------------
 OIDC_RSA_KEY = declare(
