@@ -371,6 +371,8 @@ class Inspection:
     parsed: engine.ParsedProcess | None = None
     #: The file as the engine reads it (see :func:`engine_copy`); empty when not reached.
     engine_xml: bytes = b""
+    #: The file as text (UTF-8 files unchanged, others re-encoded); empty when not reached.
+    text: str = ""
     modeller: str = ""
 
     @property
@@ -405,6 +407,7 @@ def inspect_bpmn(xml: bytes, filename: str) -> Inspection:
     if root is None or checker.process is None or any(p.is_error for p in checker.problems):
         return result
     result.modeller = engine.detect_modeller(root)
+    result.text = _as_text(xml, root)
     result.engine_xml = engine_copy(root, checker.process)
     try:
         parsed = engine.parse_bpmn(result.engine_xml, filename)
@@ -420,6 +423,14 @@ def inspect_bpmn(xml: bytes, filename: str) -> Inspection:
         return result
     result.parsed = parsed
     return result
+
+
+def _as_text(xml: bytes, root: etree._Element) -> str:
+    try:
+        return xml.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:  # UTF-16, GB 18030 …: the same document, in UTF-8
+        body = etree.tostring(root, encoding="unicode")
+        return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
 
 
 def _parse_problem(problem: dict[str, str]) -> Problem:
@@ -466,16 +477,17 @@ def condition_source(text: str) -> str:
     """The condition as :mod:`zwfw.cases.expressions` reads it.
 
     Camunda 8 writes FEEL with a leading ``=`` and ``=`` for equality (``=outcome = "pass"``);
-    that becomes ``outcome == "pass"``. Other dialects (``${…}``, ``&&``, ``!``) are
-    normalised by :func:`zwfw.cases.expressions.normalise` itself.
+    that becomes ``outcome == "pass"``. Other dialects (``${…}``, ``&&``, ``!``) go through
+    :func:`zwfw.cases.expressions.normalise`.
     """
     source = text.strip()
-    if not source.startswith("=") or source.startswith("=="):
-        return source
-    pieces = re.split(r"(\"[^\"]*\"|'[^']*')", source[1:])
-    for index in range(0, len(pieces), 2):  # outside string literals
-        pieces[index] = re.sub(r"(?<![=!<>])=(?!=)", "==", pieces[index])
-    return "".join(pieces).strip()
+    if source.startswith("=") and not source.startswith("=="):
+        pieces = re.split(r"(\"[^\"]*\"|'[^']*')", source[1:])
+        for index in range(0, len(pieces), 2):  # outside string literals
+            pieces[index] = re.sub(r"(?<![=!<>])=(?!=)", "==", pieces[index])
+        source = "".join(pieces)
+    # normalise() leaves a leading "!a" as " not a", which ast.parse refuses (an indent).
+    return expressions.normalise(source).strip()
 
 
 def timer_literal(text: str) -> str:
@@ -1224,7 +1236,7 @@ class _Checker:
                     reached.add(target)
                     pending.append(target)
         for bpmn_id, node in nodes.items():
-            if bpmn_id not in reached and _local(node) in FLOW_NODES:
+            if bpmn_id not in reached and _local(node) in FLOW_NODES - {"startEvent"}:
                 self.add(
                     "bpmn.unreachable",
                     "从开始事件无法到达该环节",
@@ -1364,7 +1376,9 @@ def dry_run(parsed: engine.ParsedProcess, *, collections: Iterable[str] = ()) ->
     afterwards.
     """
     pk = -(10**9 + next(_DRY_RUN_IDS))
-    definition = SimpleNamespace(pk=pk, spec=engine.stored_spec(parsed), task_meta=parsed.task_meta)
+    # A copy: restoring a spec may write into the dict it reads (the parsed spec is stored).
+    spec = deepcopy(engine.stored_spec(parsed))
+    definition = SimpleNamespace(pk=pk, spec=spec, task_meta=parsed.task_meta)
     data = dict(DRY_RUN_DATA)
     for name in collections:
         data.setdefault(name, ["dry-run-1", "dry-run-2"])
@@ -1405,7 +1419,7 @@ def _fire_timers(runner: engine.Runner) -> bool:
             task._set_internal_data(event_value="2000-01-01T00:00:00+00:00")
             fired = True
     if fired:
-        runner.workflow.refresh_waiting_tasks()
+        runner.workflow.refresh_timers()
         runner.run_engine()
     return fired
 
