@@ -31,6 +31,7 @@ errors.install(api)
 
 
 def _register_routers() -> None:
+    from zwfw.cases.api import router as cases_router
     from zwfw.catalog import api_guide, api_import, api_search
     from zwfw.catalog.api import router as catalog_router
     from zwfw.core.api import router as core_router
@@ -46,6 +47,7 @@ def _register_routers() -> None:
     api.add_router("/catalog", catalog_router)
     api.add_router("/identity", identity_router)
     api.add_router("/registries", registries_router)
+    api.add_router("/", cases_router)
 
 
 _register_routers()

@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import copy
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +38,10 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from zwfw.cases import expressions
+
+# SpiffWorkflow logs every task state change at INFO: a dozen JSON lines per step, and a
+# tenth of the cost of a case transition. Its warnings and errors still get through.
+logging.getLogger("spiff").setLevel(logging.WARNING)
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 ZWFW_NS = "https://zwfw.example.org/bpmn"
@@ -231,7 +237,7 @@ def parse_bpmn(xml: bytes, filename: str = "process.bpmn") -> ParsedProcess:
         spec=SERIALIZER.to_dict(spec),
         subprocess_specs={k: SERIALIZER.to_dict(v) for k, v in subprocess_specs.items()},
         task_meta=meta,
-        has_accept_task=any(m.get("kind") == "accept" for m in meta.values()),
+        has_accept_task=any(m.get("kind") in ("accept", "handle") for m in meta.values()),
         source=detect_modeller(root),
     )
 
@@ -250,7 +256,9 @@ def _specs(definition: Any) -> tuple[Any, dict[str, Any]]:
     """
     cached = _spec_cache.get(definition.pk)
     if cached is None:
-        stored = definition.spec
+        # SpiffWorkflow's converters write restored objects into the dict they are given:
+        # restore from a copy, or the stored (and JSON-saved) definition is spoiled.
+        stored = copy.deepcopy(definition.spec)
         spec = SERIALIZER.from_dict(stored["spec"])
         subs = {k: SERIALIZER.from_dict(v) for k, v in stored.get("subprocess_specs", {}).items()}
         cached = (spec, subs)

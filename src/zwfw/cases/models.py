@@ -351,7 +351,13 @@ class CaseTask(models.Model):
             models.Index(fields=["case", "status"], name="case_task_case_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["case", "spiff_id"], name="case_task_spiff_unique")
+            # A task sent back (退回) comes back with the same SpiffWorkflow id: only one
+            # *open* row per workflow task.
+            models.UniqueConstraint(
+                fields=["case", "spiff_id"],
+                condition=Q(status="open"),
+                name="case_task_open_spiff_unique",
+            )
         ]
 
     def __str__(self) -> str:

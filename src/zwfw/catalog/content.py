@@ -200,6 +200,35 @@ class Material(_Part):
         return self
 
 
+FORM_FIELD_TYPES = ("text", "textarea", "number", "date", "select", "checkbox", "phone", "idcard")
+
+
+class FormField(_Part):
+    """One field of an item's application form (申请表), edited by the catalogue officer."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")] = Field(
+        description="字段标识（小写英文、数字、下划线）"
+    )
+    label: Name = Field(description="字段名称")
+    type: str = Field("text", description="类型：" + "、".join(FORM_FIELD_TYPES))
+    required: bool = Field(False, description="是否必填")
+    options: list[ShortText] = Field(default_factory=list, description="可选值（下拉）")
+    max_length: int = Field(500, ge=1, le=4000, description="最大长度")
+    prefill: ShortText = Field("", description="预填来源，如 profile.real_name")
+    help: Text = Field("", description="填写说明")
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, value: str) -> str:
+        if value not in FORM_FIELD_TYPES:
+            raise PydanticCustomError(
+                "catalog.form_field_type",
+                "表单字段类型“{value}”无效",
+                {"value": value},
+            )
+        return value
+
+
 class ProcessStep(_Part):
     """办理流程 step."""
 
@@ -319,6 +348,10 @@ class ItemContent(BaseModel):
 
     # --- materials ----------------------------------------------------------------------------
     materials: list[Material] = Field(default_factory=list, description="申请材料")
+
+    # --- handling aids -------------------------------------------------------------------------
+    application_form: list[FormField] = Field(default_factory=list, description="申请表字段")
+    review_points: list[ShortText] = Field(default_factory=list, description="审查要点")
 
     # --- validity -----------------------------------------------------------------------------
     effective_date: dt.date | None = Field(None, description="计划生效日期")

@@ -464,6 +464,13 @@ def build_guide(
             _row("in_service_hall", "进驻政务服务大厅", _yes_no(c.in_service_hall)),
             _row("system_level", "运行系统层级", c.system_level),
             _row("min_trust_level", "申请所需实名等级", c.min_trust_level),
+            _row(
+                "application_form",
+                "申请表填写项",
+                "、".join(f.label + ("（必填）" if f.required else "") for f in c.application_form)
+                or "标准申请表（申请人、联系人、联系电话、通讯地址）",
+            ),
+            _row("review_points", "审查要点", "；".join(c.review_points)),
         ],
         steps=[
             GuideStep(number=n, name=s.name, description=s.description, time_limit=s.time_limit)

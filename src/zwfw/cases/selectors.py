@@ -1,0 +1,245 @@
+"""Read queries over cases — each restricted to what the viewer may see.
+
+- Applicants see their own cases; an agent sees the company's cases while acting for it.
+- Staff see the cases of the departments where they hold a role, and cases with a task
+  (current or past) in such a department (parallel reviews by other departments).
+- Supervisors (监察人员) see every case of the node.
+
+Reads of another person's case by staff are audited (``cases:case:read``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from zwfw.cases import clock
+from zwfw.cases.models import Case, CaseEvent, CaseStatus, CaseTask
+from zwfw.cases.services import is_applicant_side, staff_departments
+from zwfw.core import audit
+from zwfw.core import calendar as cal
+from zwfw.core.errors import NotFound, ValidationError
+from zwfw.core.pagination import Page, check_limit, decode_cursor, encode_cursor
+from zwfw.organisations.models import Role
+
+
+def is_supervisor(user: Any) -> bool:
+    return bool(getattr(user, "is_superuser", False)) or bool(
+        staff_departments(user, Role.SUPERVISOR)
+    )
+
+
+def staff_case_filter(user: Any) -> Q | None:
+    """The Q restricting cases to what a staff member may see (None: everything)."""
+    if is_supervisor(user):
+        return None
+    departments = staff_departments(user)
+    if not departments:
+        return Q(pk__in=[])
+    has_task = CaseTask.objects.filter(case=OuterRef("pk"), department_id__in=departments)
+    return Q(department_id__in=departments) | Q(Exists(has_task))
+
+
+def _by_ref(ref: str) -> QuerySet[Case]:
+    text = str(ref).strip()
+    if len(text) >= 14 and text.isdigit():
+        return Case.objects.filter(number=text)
+    if text.isdigit():
+        return Case.objects.filter(pk=int(text))
+    raise NotFound("cases.case_unknown", "办件不存在。", "Unknown case.")
+
+
+def case_for_applicant(user: Any, ref: str, acting_uscc: str | None) -> Case:
+    case = _by_ref(ref).select_related("company", "department", "item_version").first()
+    if case is None or not is_applicant_side(user, case, acting_uscc):
+        raise NotFound("cases.case_unknown", "办件不存在。", "Unknown case.")
+    return case
+
+
+def case_for_staff(user: Any, ref: str, *, purpose: str = "handle") -> Case:
+    queryset = _by_ref(ref).select_related("company", "department", "item_version")
+    restriction = staff_case_filter(user)
+    if restriction is not None:
+        queryset = queryset.filter(restriction)
+    case = queryset.first()
+    if case is None:
+        raise NotFound("cases.case_unknown", "办件不存在。", "Unknown case.")
+    audit.record_read(
+        "cases.case", case.pk, purpose=purpose, fields=["applicant", "form", "materials"]
+    )
+    return case
+
+
+def case_for_anyone(user: Any, ref: str, acting_uscc: str | None, *, purpose: str) -> Case:
+    """The case if ``user`` is on its applicant side, or staff who may see it."""
+    queryset = _by_ref(ref).select_related("company", "department", "item_version")
+    case = queryset.first()
+    if case is not None and is_applicant_side(user, case, acting_uscc):
+        return case
+    if staff_departments(user) or getattr(user, "is_superuser", False):
+        return case_for_staff(user, ref, purpose=purpose)
+    raise NotFound("cases.case_unknown", "办件不存在。", "Unknown case.")
+
+
+def my_cases(
+    user: Any,
+    acting_uscc: str | None,
+    *,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+) -> Page[Case]:
+    if acting_uscc:
+        queryset = Case.objects.filter(company__uscc=acting_uscc)
+    else:
+        queryset = Case.objects.filter(applicant_user_id=user.pk, company__isnull=True)
+    if status:
+        queryset = queryset.filter(status=_status(status))
+    return _page(queryset, cursor, limit)
+
+
+def _status(value: str) -> str:
+    if value not in CaseStatus.values:
+        raise ValidationError(
+            "cases.status_unknown",
+            f"办件状态“{value}”无效。",
+            f"Unknown status {value!r}.",
+            field="status",
+            details={"allowed": list(CaseStatus.values)},
+        )
+    return value
+
+
+def _page(queryset: QuerySet[Case], cursor: str | None, limit: int) -> Page[Case]:
+    check_limit(limit)
+    if cursor:
+        (last,) = decode_cursor(cursor, 1)
+        if not isinstance(last, int):
+            raise ValidationError("pagination.cursor", "分页游标无效。", "Bad cursor.")
+        queryset = queryset.filter(pk__lt=last)
+    rows = list(queryset.select_related("department").order_by("-pk")[: limit + 1])
+    next_cursor = encode_cursor([rows[limit - 1].pk]) if len(rows) > limit else None
+    return Page(rows[:limit], next_cursor)
+
+
+def department_cases(
+    user: Any,
+    *,
+    status: str | None = None,
+    item_code: str | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+) -> Page[Case]:
+    queryset = Case.objects.exclude(status=CaseStatus.DRAFT)
+    restriction = staff_case_filter(user)
+    if restriction is not None:
+        queryset = queryset.filter(restriction)
+    if status:
+        queryset = queryset.filter(status=_status(status))
+    if item_code:
+        queryset = queryset.filter(implementation_code=item_code)
+    return _page(queryset, cursor, limit)
+
+
+# --- the inbox -----------------------------------------------------------------------------------
+
+
+def inbox(
+    user: Any,
+    *,
+    scope: str = "all",
+    kind: str | None = None,
+    department_id: int | None = None,
+    item_code: str | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+) -> Page[CaseTask]:
+    """Open tasks the user may act on: claimed by them (``mine``), unclaimed in their
+    departments and roles (``queue``), or both (``all``). Two queries per page."""
+    check_limit(limit)
+    queryset = _inbox_base(user, scope)
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    if department_id:
+        queryset = queryset.filter(department_id=department_id)
+    if item_code:
+        queryset = queryset.filter(case__implementation_code=item_code)
+    if cursor:
+        (last,) = decode_cursor(cursor, 1)
+        if not isinstance(last, int):
+            raise ValidationError("pagination.cursor", "分页游标无效。", "Bad cursor.")
+        queryset = queryset.filter(pk__lt=last)
+    rows = list(
+        queryset.select_related("case", "department", "assignee").order_by("-pk")[: limit + 1]
+    )
+    next_cursor = encode_cursor([rows[limit - 1].pk]) if len(rows) > limit else None
+    return Page(rows[:limit], next_cursor)
+
+
+def _role_pairs(user: Any) -> list[tuple[int, str]]:
+    from django.utils import timezone
+
+    from zwfw.organisations.models import StaffMembership
+
+    today = timezone.localdate()
+    return list(
+        StaffMembership.objects.filter(user_id=user.pk)
+        .exclude(valid_until__lt=today)
+        .values_list("department_id", "role")
+    )
+
+
+def _inbox_base(user: Any, scope: str) -> QuerySet[CaseTask]:
+    if scope not in ("all", "mine", "queue"):
+        raise ValidationError(
+            "cases.inbox_scope",
+            "范围应为 all、mine 或 queue。",
+            "scope must be all, mine or queue.",
+            field="scope",
+        )
+    open_tasks = CaseTask.objects.filter(status=CaseTask.Status.OPEN)
+    mine = Q(assignee_id=user.pk)
+    pairs = _role_pairs(user)
+    queue = Q(pk__in=[])
+    for department_id, role in pairs:
+        queue |= Q(department_id=department_id, role=role, assignee__isnull=True)
+    if scope == "mine":
+        return open_tasks.filter(mine)
+    if scope == "queue":
+        return open_tasks.filter(queue)
+    return open_tasks.filter(mine | queue)
+
+
+def inbox_counts(user: Any) -> dict[str, Any]:
+    """Counts for the inbox tabs: mine, queue, per kind, and clock status of the cases."""
+    mine = _inbox_base(user, "mine").count()
+    base = _inbox_base(user, "all")
+    per_kind = dict(base.values_list("kind").annotate(n=Count("id")).order_by())
+    today = cal.local_date(_now())
+    overdue = base.filter(
+        case__due_date__lt=today, case__closed_at__isnull=True, case__paused_since__isnull=True
+    ).count()
+    return {
+        "mine": mine,
+        "queue": _inbox_base(user, "queue").count(),
+        "by_kind": per_kind,
+        "overdue": overdue,
+    }
+
+
+def _now() -> Any:
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+# --- details --------------------------------------------------------------------------------------
+
+
+def timeline(case: Case) -> list[CaseEvent]:
+    return list(case.events.select_related("department").order_by("id"))
+
+
+def clock_state(case: Case) -> dict[str, Any]:
+    return clock.state(case).as_dict()
