@@ -486,7 +486,7 @@ def condition_source(text: str) -> str:
         for index in range(0, len(pieces), 2):  # outside string literals
             pieces[index] = re.sub(r"(?<![=!<>])=(?!=)", "==", pieces[index])
         source = "".join(pieces)
-    # normalise() leaves a leading "!a" as " not a", which ast.parse refuses (an indent).
+    # Stripped: a leading "!a" becomes " not a", and ast.parse refuses a leading indent.
     return expressions.normalise(source).strip()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,15 @@ HEAD = (
     'xmlns:flowable="http://flowable.org/bpmn" '
     'id="defs" targetNamespace="https://zwfw.example.org/tests">\n'
 )
+
+
+@pytest.fixture(autouse=True)
+def _clean_spec_cache() -> Iterator[None]:
+    """The engine caches specs by definition pk, and test databases reuse pks: start clean and
+    leave nothing behind for the next test."""
+    engine._spec_cache.clear()
+    yield
+    engine._spec_cache.clear()
 
 
 def sample(name: str) -> bytes:
@@ -835,7 +844,7 @@ def item(db: None) -> Item:
 
 
 @pytest.fixture
-def fresh_builtins(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
+def fresh_builtins(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], None]]:
     """Forget the in-process built-in check; optionally read the files from another folder."""
     processes._reset_builtin_cache()
 
