@@ -9,3 +9,13 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         # Service operations that BPMN service tasks may call are registered on import.
         from zwfw.cases import operations  # noqa: F401
+        from zwfw.core import calendar
+
+        calendar.CHANGE_HOOKS.append(_recompute_due_dates_later)
+
+
+def _recompute_due_dates_later() -> None:
+    """A holiday or swapped working day changed: due dates of open cases move (worker)."""
+    from zwfw.cases.tasks import recompute_due_dates_task
+
+    recompute_due_dates_task.enqueue()

@@ -244,7 +244,7 @@ def parse_bpmn(xml: bytes, filename: str = "process.bpmn") -> ParsedProcess:
 
 # --- running -----------------------------------------------------------------------------------
 
-_spec_cache: dict[int, tuple[Any, dict[str, Any]]] = {}
+_spec_cache: dict[int, tuple[str, Any, dict[str, Any]]] = {}
 _spec_lock = threading.Lock()
 
 
@@ -252,19 +252,21 @@ def _specs(definition: Any) -> tuple[Any, dict[str, Any]]:
     """Restored (spec, subprocess specs) of a process definition, cached by its id.
 
     A process definition row never changes (new files make new versions), so the cache needs
-    no invalidation.
+    no invalidation — but the entry also holds the file's hash, because SQLite may give a
+    rolled-back row's id to the next row.
     """
+    sha = getattr(definition, "sha", "")
     cached = _spec_cache.get(definition.pk)
-    if cached is None:
+    if cached is None or cached[0] != sha:
         # SpiffWorkflow's converters write restored objects into the dict they are given:
         # restore from a copy, or the stored (and JSON-saved) definition is spoiled.
         stored = copy.deepcopy(definition.spec)
         spec = SERIALIZER.from_dict(stored["spec"])
         subs = {k: SERIALIZER.from_dict(v) for k, v in stored.get("subprocess_specs", {}).items()}
-        cached = (spec, subs)
+        cached = (sha, spec, subs)
         with _spec_lock:
             _spec_cache[definition.pk] = cached
-    return cached
+    return cached[1], cached[2]
 
 
 def stored_spec(parsed: ParsedProcess) -> dict[str, Any]:

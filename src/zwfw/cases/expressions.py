@@ -68,14 +68,44 @@ class ExpressionRefused(Exception):
 
 
 def normalise(expression: str) -> str:
-    """Turn modeller dialects (``${…}``, ``&&``, ``||``, ``!``) into the Python subset."""
+    """Turn modeller dialects (``${…}``, ``&&``, ``||``, ``!``) into the Python subset.
+
+    Only text outside string literals is rewritten (``"a && b"`` stays a string).
+    """
     text = expression.strip()
     match = re.fullmatch(r"[$#]\{(.*)\}", text, flags=re.S)
     if match:
         text = match.group(1).strip()
-    text = text.replace("&&", " and ").replace("||", " or ")
-    text = re.sub(r"!(?!=)", " not ", text)
-    return text
+    out: list[str] = []
+    quote = ""
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if quote:
+            out.append(char)
+            if char == "\\" and i + 1 < len(text):
+                out.append(text[i + 1])
+                i += 2
+                continue
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+            out.append(char)
+        elif text.startswith("&&", i):
+            out.append(" and ")
+            i += 2
+            continue
+        elif text.startswith("||", i):
+            out.append(" or ")
+            i += 2
+            continue
+        elif char == "!" and not text.startswith("!=", i):
+            out.append(" not ")
+        else:
+            out.append(char)
+        i += 1
+    return "".join(out).strip()
 
 
 @functools.lru_cache(maxsize=1024)

@@ -109,7 +109,11 @@ def _text(value: str | None, field: str, *, required: bool = False, label: str =
 
 def _locked(case: Case) -> Case:
     """Re-read the case under a row lock (the state others may have changed meanwhile)."""
-    return Case.objects.select_for_update().select_related("department", "process").get(pk=case.pk)
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("department", "process")
+        .get(pk=case.pk)
+    )
 
 
 def _wrong_status(case: Case, action: str, allowed: Iterable[str]) -> Conflict:
@@ -1756,7 +1760,7 @@ def _issue_notice(case: Case, kind: str, facts: Mapping[str, Any]) -> Notice | N
         "litigation": content.get("litigation") or {},
     }
     base.update(facts)
-    return notices.issue_notice(case, kind, base)
+    return notices.issue_notice(case, kind, base, defer=True)
 
 
 def remind_open_tasks(case: Case) -> int:
@@ -1777,6 +1781,79 @@ def remind_open_tasks(case: Case) -> int:
         )
         sent += 1
     return sent
+
+
+def remind_due_tasks(today: dt.date | None = None) -> int:
+    """Daily sweep: fire due BPMN timers, and remind the holders of steps whose own time
+    limit ends today or has passed (once per task and day). Returns the reminders queued."""
+    from zwfw.notifications.services import queue_message
+
+    today = today or _today()
+    _fire_timers()
+    sent = 0
+    due = (
+        CaseTask.objects.filter(status=CaseTask.Status.OPEN, due_date__lte=today)
+        .select_related("case", "assignee")
+        .order_by("id")
+    )
+    for task in due.iterator(chunk_size=500):
+        recipients = (
+            [task.assignee]
+            if task.assignee is not None
+            else list(
+                User.objects.filter(
+                    staff_memberships__department_id=task.department_id,
+                    staff_memberships__role=task.role,
+                    is_active=True,
+                )[:20]
+            )
+        )
+        for user in recipients:
+            queue_message(
+                channel="site",
+                recipient="",
+                template_code="case.task_reminder",
+                context={
+                    "case_number": task.case.number or "",
+                    "item": task.case.item_name,
+                    "step": task.name,
+                },
+                user=user,
+                dedupe_key=f"case-task:{task.pk}:remind:{user.pk}:{today:%Y%m%d}",
+            )
+            sent += 1
+    return sent
+
+
+def _fire_timers() -> int:
+    """Let due BPMN timer events of open cases fire (only processes that have timers)."""
+    from zwfw.cases.models import ProcessDefinition
+
+    with_timers = list(
+        ProcessDefinition.objects.filter(bpmn_xml__contains="timerEventDefinition").values_list(
+            "pk", flat=True
+        )
+    )
+    if not with_timers:
+        return 0
+    fired = 0
+    candidates = Case.objects.filter(
+        process_id__in=with_timers, status=CaseStatus.IN_PROGRESS
+    ).values_list("pk", flat=True)
+    for pk in candidates.iterator(chunk_size=500):
+        with transaction.atomic():
+            case = Case.objects.select_for_update().select_related("process").get(pk=pk)
+            if case.workflow_state is None or case.status != CaseStatus.IN_PROGRESS:
+                continue
+            runner = _runner(case)
+            before = runner.dump()
+            runner.workflow.refresh_waiting_tasks()
+            runner.run_engine()
+            if runner.dump() != before:
+                _after_workflow_step(case, runner, None)
+                _save(case, "workflow_state", "status", "closed_at", "closed_by")
+                fired += 1
+    return fired
 
 
 def recompute_due_dates(batch: int = 2000) -> int:

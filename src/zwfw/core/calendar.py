@@ -335,9 +335,16 @@ def _as_dict(row: CalendarDay) -> dict[str, str]:
     return {"date": row.date.isoformat(), "kind": row.kind, "name": row.name, "source": row.source}
 
 
+#: Called (after commit) when staff change the calendar: apps that store deadlines computed
+#: from it register here (e.g. cases recompute their due dates). The kernel imports no app.
+CHANGE_HOOKS: list[Callable[[], None]] = []
+
+
 def _drop_cache_now_and_on_commit() -> None:
     invalidate_cache()
     transaction.on_commit(invalidate_cache)
+    for hook in CHANGE_HOOKS:
+        transaction.on_commit(hook)
 
 
 def set_calendar_day(
