@@ -412,10 +412,10 @@ def inspect_bpmn(xml: bytes, filename: str) -> Inspection:
     try:
         parsed = engine.parse_bpmn(result.engine_xml, filename)
     except engine.ProcessInvalid as exc:
-        result.problems.extend(_parse_problem(p) for p in exc.problems)
+        result.problems.extend(_parse_problem(p, filename) for p in exc.problems)
         return result
     except Exception as exc:  # the parser must never turn a bad file into a crash
-        result.problems.append(_parse_problem({"element": filename, "reason": str(exc)}))
+        result.problems.append(_parse_problem({"reason": str(exc)}, filename))
         return result
     failure = dry_run(parsed, collections=checker.collections)
     if failure is not None:
@@ -433,13 +433,14 @@ def _as_text(xml: bytes, root: etree._Element) -> str:
         return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
 
 
-def _parse_problem(problem: dict[str, str]) -> Problem:
+def _parse_problem(problem: dict[str, str], filename: str) -> Problem:
     reason = str(problem.get("reason", "")).strip() or "parse failed"
+    element = str(problem.get("element", ""))
     return Problem(
         code="bpmn.parse_failed",
         reason=f"流程引擎无法解析：{reason}",
         reason_en=f"the process engine cannot parse the file: {reason}",
-        element=str(problem.get("element", "")),
+        element="" if element == filename else element,
     )
 
 
