@@ -139,6 +139,7 @@ def load_users() -> int:
 
 def load_demo() -> dict[str, int]:
     """Load everything the demo needs; returns counts of what was created."""
+    from zwfw.cases.demo import load_demo_cases
     from zwfw.catalog.demo import load_demo_catalog
     from zwfw.catalog.synonyms import seed_synonyms
     from zwfw.core.calendar import seed_calendar
@@ -157,6 +158,7 @@ def load_demo() -> dict[str, int]:
         registry_records = load_demo_registries()
         citizen_accounts = load_demo_accounts()
         oidc_clients = load_demo_clients()
+        cases = load_demo_cases()
     return {
         "divisions": divisions.created,
         "calendar_days": calendar_days,
@@ -167,4 +169,5 @@ def load_demo() -> dict[str, int]:
         "registry_records": registry_records,
         "citizen_accounts": citizen_accounts,
         "oidc_clients": oidc_clients,
+        **cases,
     }

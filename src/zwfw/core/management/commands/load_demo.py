@@ -17,5 +17,9 @@ class Command(BaseCommand):
         self.stdout.write(
             "demo data loaded: " + ", ".join(f"{name} +{count}" for name, count in counts.items())
         )
-        accounts = ", ".join(user.username for user in USERS)
+        from zwfw.cases.demo import STAFF
+
+        usernames = [user.username for user in USERS]
+        usernames += [name for name, _full, _grants in STAFF if name not in usernames]
+        accounts = ", ".join(usernames)
         self.stdout.write(f"demo staff accounts: {accounts} (password {DEMO_PASSWORD})")
