@@ -1847,7 +1847,7 @@ def _fire_timers() -> int:
                 continue
             runner = _runner(case)
             before = runner.dump()
-            runner.workflow.refresh_waiting_tasks()
+            runner.workflow.refresh_timers()
             runner.run_engine()
             if runner.dump() != before:
                 _after_workflow_step(case, runner, None)

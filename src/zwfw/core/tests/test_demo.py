@@ -34,6 +34,7 @@ def test_demo_loads_once_and_is_idempotent(capsys: pytest.CaptureFixture[str]) -
     assert market.parent.name == "广安市人民政府"
     # Everything is recorded as done by the loader, except the steps of the sample cases,
     # which name the person who took them (the agent, the clerk), as real cases do.
+    audit_count = AuditRecord.objects.count()
     by_others = AuditRecord.objects.exclude(actor="system:load_demo")
     assert not by_others.exclude(object_type__startswith="cases.").exists()
     assert set(by_others.values_list("action", flat=True)) <= {
