@@ -48,6 +48,7 @@ def _register_routers() -> None:
     api.add_router("/identity", identity_router)
     api.add_router("/registries", registries_router)
     api.add_router("/", cases_router)
+    api.add_router("/", "zwfw.cases.api_dataset.router")
 
 
 _register_routers()

@@ -28,6 +28,7 @@ PROGRESS_FAILURES = throttle.Rule(
     "case-progress:ip", 10, dt.timedelta(minutes=15), dt.timedelta(minutes=15)
 )
 Reason = Field("", max_length=2000)
+MAX_ID = 2**63 - 1  # BigAutoField
 
 
 def _me(request: HttpRequest) -> User:
@@ -50,7 +51,7 @@ class DraftIn(Schema):
     form: dict[str, Any] = Field(default_factory=dict, description="申请表字段值")
     channel: str = Field("2", max_length=1, description="申报来源：1 窗口 2 网上")
     applicant_user_id: int | None = Field(
-        None, description="窗口代办：被服务人的账号（仅窗口人员）"
+        None, ge=1, le=MAX_ID, description="窗口代办：被服务人的账号（仅窗口人员）"
     )
 
 
@@ -59,12 +60,12 @@ class FormIn(Schema):
 
 
 class ReuseIn(Schema):
-    checklist_index: int | None = None
-    stored_file_id: int
+    checklist_index: int | None = Field(None, ge=0, le=1000)
+    stored_file_id: int = Field(..., ge=1, le=MAX_ID)
 
 
 class LicenceRefIn(Schema):
-    checklist_index: int
+    checklist_index: int = Field(..., ge=0, le=1000)
     licence_identifier: str = Field(..., max_length=128)
 
 
@@ -77,7 +78,7 @@ class OpinionIn(Schema):
 
 
 class CorrectionItemIn(Schema):
-    checklist_index: int | None = None
+    checklist_index: int | None = Field(None, ge=0, le=1000)
     material: str = Field("", max_length=200)
     problem: str = Field(..., max_length=2000)
 
@@ -104,7 +105,7 @@ class DeliveryIn(Schema):
 
 
 class ChecklistTick(Schema):
-    index: int
+    index: int = Field(..., ge=0, le=1000)
     ok: bool = True
     note: str = Field("", max_length=2000)
 
@@ -114,11 +115,13 @@ class ActIn(Schema):
     opinion: str = Reason
     reason: str = Reason
     checklist: list[ChecklistTick] | None = Field(None, max_length=100)
-    send_back_to: int | None = Field(None, description="退回到的任务 id（默认上一环节）")
+    send_back_to: int | None = Field(
+        None, ge=1, le=MAX_ID, description="退回到的任务 id（默认上一环节）"
+    )
 
 
 class TransferIn(Schema):
-    department_id: int
+    department_id: int = Field(..., ge=1, le=MAX_ID)
     reason: str = Reason
 
 
@@ -293,7 +296,7 @@ class StaffCaseFilter(PageFilter):
 class InboxFilter(Schema):
     scope: str = Field("all", max_length=8, description="all / mine / queue")
     kind: str | None = Field(None, max_length=8)
-    department_id: int | None = None
+    department_id: int | None = Field(None, ge=1, le=MAX_ID)
     item_code: str | None = Field(None, max_length=64)
     cursor: str | None = Field(None, max_length=200)
     limit: int = 20
@@ -614,8 +617,14 @@ def submit_case(request: HttpRequest, ref: str) -> Status:
             "query_password": result.query_password,
         }
 
-    status, payload = idempotency.run(request, {"ref": ref}, create)
+    status, payload = idempotency.run(request, {"ref": ref}, create, redact=_without_password)
     return Status(status, payload)
+
+
+def _without_password(body: dict[str, Any]) -> dict[str, Any]:
+    """The submit answer as kept for replays: the query password is shown once only (it was
+    also sent to the applicant's messages); a replay says so instead."""
+    return {**body, "query_password": "（已显示，请查看站内消息或短信）"}
 
 
 @router.post("/cases/{ref}/withdraw", response=CaseOut, auth=django_auth, summary="撤回")

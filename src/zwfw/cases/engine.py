@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -260,7 +261,8 @@ def _specs(definition: Any) -> tuple[Any, dict[str, Any]]:
     if cached is None or cached[0] != sha:
         # SpiffWorkflow's converters write restored objects into the dict they are given:
         # restore from a copy, or the stored (and JSON-saved) definition is spoiled.
-        stored = copy.deepcopy(definition.spec)
+        raw = definition.spec
+        stored = json.loads(raw) if isinstance(raw, str) else copy.deepcopy(raw)
         spec = SERIALIZER.from_dict(stored["spec"])
         subs = {k: SERIALIZER.from_dict(v) for k, v in stored.get("subprocess_specs", {}).items()}
         cached = (sha, spec, subs)
@@ -269,8 +271,17 @@ def _specs(definition: Any) -> tuple[Any, dict[str, Any]]:
     return cached[1], cached[2]
 
 
-def stored_spec(parsed: ParsedProcess) -> dict[str, Any]:
-    return {"spec": parsed.spec, "subprocess_specs": parsed.subprocess_specs}
+def stored_spec(parsed: ParsedProcess) -> str:
+    """The spec as stored on a process definition: JSON *text*.
+
+    Not a JSON column: PostgreSQL's jsonb reorders object keys, and SpiffWorkflow's restore
+    depends on their order (a parallel multi-instance task came back broken).
+    """
+    return dump_json({"spec": parsed.spec, "subprocess_specs": parsed.subprocess_specs})
+
+
+def dump_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass
@@ -331,6 +342,10 @@ class Runner:
     def data(self) -> dict[str, Any]:
         return dict(self.workflow.data)
 
+    def dump_text(self) -> str:
+        """The state as stored on a case (JSON text, keys in SpiffWorkflow's order)."""
+        return dump_json(self.dump())
+
     def dump(self) -> dict[str, Any]:
         state = SERIALIZER.to_dict(self.workflow)
         state.pop("spec", None)
@@ -350,9 +365,10 @@ def start(definition: Any, data: Mapping[str, Any], service_context: Any = None)
     return runner
 
 
-def restore(definition: Any, state: Mapping[str, Any], service_context: Any = None) -> Runner:
+def restore(definition: Any, state: Mapping[str, Any] | str, service_context: Any = None) -> Runner:
     spec, subs = _specs(definition)
-    workflow = _restore_with_specs(dict(state), spec, subs)
+    loaded: dict[str, Any] = json.loads(state) if isinstance(state, str) else dict(state)
+    workflow = _restore_with_specs(loaded, spec, subs)
     workflow.script_engine = SCRIPT_ENGINE
     return Runner(definition, workflow, service_context)
 

@@ -28,7 +28,8 @@ class ProcessDefinition(models.Model):
     bpmn_xml = models.TextField("BPMN 2.0 源文件")
     sha = models.CharField(max_length=64, help_text="SM3 of the BPMN file")
     process_id = models.CharField(max_length=128, help_text="the executable <process> id")
-    spec = models.JSONField(help_text="SpiffWorkflow's serialised process spec")
+    # Text, not JSON: jsonb reorders keys and SpiffWorkflow's restore depends on their order.
+    spec = models.TextField(help_text="SpiffWorkflow's serialised process spec (JSON text)")
     task_meta = models.JSONField(
         default=dict, help_text="per user/service task: kind, role, department, time limit"
     )
@@ -232,7 +233,10 @@ class Case(models.Model):
     due_date = models.DateField(null=True, blank=True, db_index=True)
 
     # --- the workflow ---------------------------------------------------------------------------
-    workflow_state = models.JSONField(null=True, blank=True)
+    # NULL (not "") until the process starts: "no workflow yet" is a state of its own.
+    workflow_state = models.TextField(  # noqa: DJ001
+        null=True, blank=True, help_text="SpiffWorkflow state without the spec (JSON text)"
+    )
     lock_version = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

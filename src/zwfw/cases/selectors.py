@@ -43,9 +43,11 @@ def staff_case_filter(user: Any) -> Q | None:
 
 def _by_ref(ref: str) -> QuerySet[Case]:
     text = str(ref).strip()
-    if len(text) >= 14 and text.isdigit():
+    if not (text.isascii() and text.isdigit()) or len(text) > 32:
+        raise NotFound("cases.case_unknown", "办件不存在。", "Unknown case.")
+    if len(text) >= 14:
         return Case.objects.filter(number=text)
-    if text.isdigit():
+    if len(text) <= 12:
         return Case.objects.filter(pk=int(text))
     raise NotFound("cases.case_unknown", "办件不存在。", "Unknown case.")
 

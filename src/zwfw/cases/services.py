@@ -402,7 +402,9 @@ def create_draft(
             company=company,
             agent=user if company is not None else clerk,
             applicant_name=company.name if company else (user.real_name or "")[:200],
-            applicant_id_type="49" if company else (user.id_type or "111"),
+            applicant_id_type=codes.IdentityDocumentType.USCC.value
+            if company
+            else (user.id_type or "111"),
             applicant_id_number=company.uscc if company else (user.id_number or ""),
             contact_name=(user.real_name or "")[:64],
             contact_phone=user.phone or "",
@@ -435,7 +437,8 @@ def form_definition(content: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [
         {"name": "applicant_name", "label": "申请人名称", "type": "text", "required": True},
         {"name": "contact_name", "label": "联系人", "type": "text", "required": True},
-        {"name": "contact_phone", "label": "联系电话", "type": "phone", "required": True},
+        # Not required: someone served at a window may have no mobile phone (J7).
+        {"name": "contact_phone", "label": "联系电话", "type": "phone", "required": False},
         {"name": "address", "label": "通讯地址", "type": "text", "required": False},
         {"name": "postcode", "label": "邮政编码", "type": "text", "required": False},
         {"name": "reason", "label": "申请事由", "type": "textarea", "required": False},
@@ -849,7 +852,7 @@ def _sync_tasks(case: Case, runner: engine.Runner) -> list[CaseTask]:
 
 
 def _store_workflow(case: Case, runner: engine.Runner) -> None:
-    case.workflow_state = runner.dump()
+    case.workflow_state = runner.dump_text()
 
 
 def _task_for_update(task_id: int) -> CaseTask:
@@ -1021,7 +1024,13 @@ def accept(actor: Any, case: Case, *, opinion: str = "") -> Case:
         notice = _issue_notice(
             case,
             Notice.Kind.ACCEPTANCE,
-            {"accepted_at": now.isoformat(), "due_date": _iso(case.due_date)},
+            {
+                "accepted_at": now.isoformat(),
+                "due_date": _iso(case.due_date),
+                # Progress (and, from the ratings issue, 一次一评) on any phone, no login.
+                "qr_url": f"{settings.PUBLIC_URL.rstrip('/')}/progress/?number={case.number}",
+                "qr_caption": "扫码查询办理进度、评价服务",
+            },
         )
         case.acceptance_notice_no = notice.number if notice else ""
         _save(
@@ -1041,7 +1050,13 @@ def accept(actor: Any, case: Case, *, opinion: str = "") -> Case:
             "closed_by",
             "decision_reason",
         )
-        _audit(case, "accept", before={"status": "submitted"}, after={"due": case.due_date})
+        _audit(
+            case,
+            "accept",
+            before={"status": "submitted"},
+            after={"due": case.due_date},
+            actor=actor,
+        )
         _notify(
             case,
             "case.accepted",
@@ -1081,7 +1096,9 @@ def refuse(actor: Any, case: Case, reason: str) -> Case:
         )
         _issue_notice(case, Notice.Kind.REFUSAL, {"reason": reason})
         _save(case, "status", "refusal_reason", "closed_at", "closed_by")
-        _audit(case, "refuse", before={"status": "submitted"}, after={"reason": reason})
+        _audit(
+            case, "refuse", before={"status": "submitted"}, after={"reason": reason}, actor=actor
+        )
         _notify(case, "case.refused", {"reason": reason}, dedupe=f"case:{case.pk}:refused")
     return case
 
@@ -1199,7 +1216,13 @@ def request_correction(
             {"items": cleaned, "note": note, "deadline": deadline.isoformat()},
         )
         _save(case, "status", "paused_since", "pause_reason")
-        _audit(case, "request_correction", before={"status": before}, after={"items": cleaned})
+        _audit(
+            case,
+            "request_correction",
+            before={"status": before},
+            after={"items": cleaned},
+            actor=actor,
+        )
         _notify(
             case,
             "case.correction_requested",
@@ -1268,7 +1291,13 @@ def resubmit(user: Any, case: Case, *, acting_uscc: str | None = None) -> Case:
             data={"paused_days": added},
         )
         _save(case, "status", "paused_days", "paused_since", "pause_reason", "due_date")
-        _audit(case, "resubmit", before={"status": "correction"}, after={"status": case.status})
+        _audit(
+            case,
+            "resubmit",
+            before={"status": "correction"},
+            after={"status": case.status},
+            actor=user,
+        )
     return case
 
 
@@ -1291,7 +1320,13 @@ def claim(actor: Any, task: CaseTask) -> CaseTask:
             )
         task.assignee = actor
         task.save(update_fields=["assignee"])
-        audit.record("cases:task:claim", "cases.casetask", task.pk, after={"case": case.number})
+        audit.record(
+            "cases:task:claim",
+            "cases.casetask",
+            task.pk,
+            after={"case": case.number},
+            actor=actor_ref(actor),
+        )
     return task
 
 
@@ -1310,7 +1345,9 @@ def release(actor: Any, task: CaseTask) -> CaseTask:
             )
         task.assignee = None
         task.save(update_fields=["assignee"])
-        audit.record("cases:task:release", "cases.casetask", task.pk, after={"by": actor.pk})
+        audit.record(
+            "cases:task:release", "cases.casetask", task.pk, after={}, actor=actor_ref(actor)
+        )
     return task
 
 
@@ -1401,7 +1438,11 @@ def act(  # noqa: PLR0912 (one branch per action kind)
     opinion = _text(opinion, "opinion", label="意见")
     with transaction.atomic():
         case = _locked(task.case)
-        task = CaseTask.objects.select_for_update().select_related("department").get(pk=task.pk)
+        task = (
+            CaseTask.objects.select_for_update(of=("self",))
+            .select_related("department")
+            .get(pk=task.pk)
+        )
         if task.status != CaseTask.Status.OPEN:
             raise Conflict("cases.task_closed", "该任务已办结或已取消。", "The task is not open.")
         _require_status(case, "办理", CaseStatus.IN_PROGRESS, CaseStatus.SUBMITTED)
@@ -1565,7 +1606,12 @@ def _send_back(case: Case, task: CaseTask, actor: Any, reason: str, target_id: i
     _store_workflow(case, runner)
     _sync_tasks(case, runner)
     _save(case, "workflow_state", "decision", "decided_at")
-    _audit(case, "send_back", after={"from": task.name, "to": target.name, "reason": reason})
+    _audit(
+        case,
+        "send_back",
+        after={"from": task.name, "to": target.name, "reason": reason},
+        actor=actor,
+    )
     return case
 
 
@@ -1610,7 +1656,9 @@ def start_special_procedure(
             data={"kind": kind, "expected_end": expected_end.isoformat()},
         )
         _save(case, "status", "paused_since", "pause_reason")
-        _audit(case, "special_start", after={"kind": kind, "expected_end": expected_end})
+        _audit(
+            case, "special_start", after={"kind": kind, "expected_end": expected_end}, actor=actor
+        )
     return procedure
 
 
@@ -1640,7 +1688,7 @@ def end_special_procedure(actor: Any, case: Case, *, result: str, opinion: str =
             data={"paused_days": added},
         )
         _save(case, "status", "paused_days", "paused_since", "pause_reason", "due_date")
-        _audit(case, "special_end", after={"result": result, "paused_days": added})
+        _audit(case, "special_end", after={"result": result, "paused_days": added}, actor=actor)
     return case
 
 
@@ -1656,7 +1704,7 @@ def suspend(actor: Any, case: Case, reason: str) -> Case:
         clock.pause(case, _today(), "suspended")
         _event(case, "suspend", "挂起", actor=actor, opinion=reason)
         _save(case, "status", "paused_since", "pause_reason")
-        _audit(case, "suspend", after={"reason": reason})
+        _audit(case, "suspend", after={"reason": reason}, actor=actor)
     return case
 
 
@@ -1670,7 +1718,7 @@ def resume(actor: Any, case: Case, opinion: str = "") -> Case:
         case.status = CaseStatus.IN_PROGRESS
         _event(case, "resume", "恢复", actor=actor, opinion=opinion, data={"paused_days": added})
         _save(case, "status", "paused_days", "paused_since", "pause_reason", "due_date")
-        _audit(case, "resume", after={"paused_days": added})
+        _audit(case, "resume", after={"paused_days": added}, actor=actor)
     return case
 
 
@@ -1679,7 +1727,11 @@ def transfer(actor: Any, task: CaseTask, to_department: Department, reason: str)
     reason = _text(reason, "reason", required=True, label="转办理由")
     with transaction.atomic():
         case = _locked(task.case)
-        task = CaseTask.objects.select_for_update().select_related("department").get(pk=task.pk)
+        task = (
+            CaseTask.objects.select_for_update(of=("self",))
+            .select_related("department")
+            .get(pk=task.pk)
+        )
         if task.status != CaseTask.Status.OPEN:
             raise Conflict("cases.task_closed", "该任务已办结或已取消。", "The task is not open.")
         _require_role(actor, task.role, task.department, "转办")
@@ -1709,6 +1761,7 @@ def transfer(actor: Any, task: CaseTask, to_department: Department, reason: str)
             "transfer",
             before={"department": before.pk},
             after={"department": to_department.pk, "task": task.pk, "reason": reason},
+            actor=actor,
         )
     return task
 
@@ -1842,14 +1895,14 @@ def _fire_timers() -> int:
     ).values_list("pk", flat=True)
     for pk in candidates.iterator(chunk_size=500):
         with transaction.atomic():
-            case = Case.objects.select_for_update().select_related("process").get(pk=pk)
+            case = Case.objects.select_for_update(of=("self",)).select_related("process").get(pk=pk)
             if case.workflow_state is None or case.status != CaseStatus.IN_PROGRESS:
                 continue
             runner = _runner(case)
-            before = runner.dump()
+            before = runner.dump_text()
             runner.workflow.refresh_timers()
             runner.run_engine()
-            if runner.dump() != before:
+            if runner.dump_text() != before:
                 _after_workflow_step(case, runner, None)
                 _save(case, "workflow_state", "status", "closed_at", "closed_by")
                 fired += 1
@@ -1949,7 +2002,3 @@ __all__ = [
     "update_draft",
     "withdraw",
 ]
-
-
-def _unused(*_: Any) -> None:  # pragma: no cover - keeps imports used by type checkers only
-    _ = (settings, User)

@@ -17,7 +17,7 @@ from django.http import HttpRequest
 
 from zwfw.core import audit
 from zwfw.core.crypto import sm3_hex
-from zwfw.core.errors import Conflict, ValidationError
+from zwfw.core.errors import Conflict, ValidationError, ZwfwError
 from zwfw.core.models import IdempotencyRecord
 
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
@@ -29,9 +29,17 @@ def _request_hash(payload: Any) -> str:
 
 
 def run(
-    request: HttpRequest, payload: Any, create: Callable[[], tuple[int, Any]]
+    request: HttpRequest,
+    payload: Any,
+    create: Callable[[], tuple[int, Any]],
+    *,
+    redact: Callable[[Any], Any] | None = None,
 ) -> tuple[int, Any]:
-    """Run ``create`` (returns status and JSON-able body) at most once per Idempotency-Key."""
+    """Run ``create`` (returns status and JSON-able body) at most once per Idempotency-Key.
+
+    ``redact`` turns the answer into what may be stored for replays (e.g. without a secret
+    shown only once); a replay returns the stored, redacted answer.
+    """
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return create()
@@ -67,10 +75,18 @@ def run(
                 endpoint=endpoint,
                 request_hash=digest,
                 status_code=status,
-                response=json.loads(json.dumps(body, default=str)),
+                response=json.loads(json.dumps(redact(body) if redact else body, default=str)),
             )
     except IntegrityError:
         # A concurrent request with this key won; our writes were rolled back with it.
+        winner = IdempotencyRecord.objects.filter(actor=actor, key=key).first()
+        if winner is None:
+            raise
+        return replay(winner)
+    except ZwfwError:
+        # The winner of a race may have changed the state so that our attempt fails on a
+        # business rule (e.g. "already submitted") before reaching the unique key: the
+        # client retried, so it gets the winner's answer.
         winner = IdempotencyRecord.objects.filter(actor=actor, key=key).first()
         if winner is None:
             raise

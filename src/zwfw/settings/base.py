@@ -253,6 +253,12 @@ CASE_VIRUS_SCANNER = declare(
     "Virus scanner for uploads: empty (signature check only, EICAR refused) or `clamd:HOST:PORT`.",
 )
 FILE_DIR = VAR_DIR / "files"
+PUBLIC_URL = declare(
+    "ZWFW_PUBLIC_URL",
+    str,
+    "http://127.0.0.1:8000",
+    "Public address of the portal, for links printed on notices and in QR codes.",
+)
 
 # --- single sign-on: OpenID Connect provider (zwfw.sso, django-oauth-toolkit) ---------------
 OIDC_RSA_KEY = declare(
