@@ -47,6 +47,7 @@ run: demo
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(BIN)/zwfw worker & \
 	  $(BIN)/zwfw send_outbox --loop & \
+	  $(BIN)/zwfw case_sweep --loop & \
 	  $(BIN)/zwfw runserver $(HOST):$(PORT) --noreload & \
 	  wait
 
