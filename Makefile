@@ -29,6 +29,16 @@ $(BIN)/.installed: pyproject.toml
 	    echo "installing python3-venv (Debian package)"; apt-get update -qq && apt-get install -y -qq python3-venv; \
 	  else echo "Python's venv module is missing: run 'sudo apt-get install python3-venv' and try again"; exit 1; fi; \
 	fi
+	@# A CJK TrueType font to embed in notices and licences, and poppler's tools the tests use
+	@# to read PDFs back. Without the font, PDFs fall back to a non-embedded font and say so.
+	@missing=""; [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing="fonts-wqy-zenhei"; \
+	  command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      echo "installing Debian packages:$$missing"; apt-get update -qq && apt-get install -y -qq $$missing || \
+	      echo "could not install$$missing: PDFs use a fallback font; PDF tests are skipped"; \
+	    else echo "optional Debian packages missing:$$missing — 'sudo apt-get install$$missing' (PDFs fall back to a non-embedded font)"; fi; \
+	  fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
