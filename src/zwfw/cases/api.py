@@ -173,6 +173,13 @@ class TaskOut(Schema):
     allowed_actions: list[str]
 
 
+class DepartmentDays(Schema):
+    department_id: int
+    department: str
+    holding: list[str] = Field(description="open steps the department holds now")
+    working_days_used: int = Field(description="working days its steps have taken so far")
+
+
 class CaseOut(Schema):
     id: int
     number: str | None
@@ -203,6 +210,9 @@ class CaseOut(Schema):
     missing_materials: list[dict[str, Any]] | None = None
     open_tasks: list[TaskOut] | None = None
     review_points: list[str] | None = None
+    departments: list[DepartmentDays] | None = Field(
+        None, description="per department: steps held now and working days used (staff only)"
+    )
 
 
 class CasePage(Schema):
@@ -387,6 +397,7 @@ def case_out(case: Case, *, detail: bool = False, staff: bool = False) -> dict[s
         body["open_tasks"] = [task_out(t) for t in tasks]
         if staff:
             body["review_points"] = list(content.get("review_points") or [])
+            body["departments"] = selectors.department_days(case)
     return body
 
 
