@@ -703,7 +703,7 @@ postgres_only = pytest.mark.skipif(
 
 
 @postgres_only
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_double_submit_numbers_the_case_once(world: dict[str, Any]) -> None:
     person = login(world["person"])
     body = draft(person)
@@ -731,7 +731,7 @@ def test_concurrent_double_submit_numbers_the_case_once(world: dict[str, Any]) -
 
 
 @postgres_only
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_same_key_submit_replays_the_answer(world: dict[str, Any]) -> None:
     person = login(world["person"])
     body = draft(person)
@@ -749,7 +749,7 @@ def test_concurrent_same_key_submit_replays_the_answer(world: dict[str, Any]) ->
 
 
 @postgres_only
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_submissions_get_distinct_numbers(world: dict[str, Any]) -> None:
     person = login(world["person"])
     bodies = []
