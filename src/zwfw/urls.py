@@ -11,6 +11,7 @@ urlpatterns = [
     path("metrics", core_views.metrics_view, name="metrics"),
     path("api/v1/", api.urls),
     path("items/", include("zwfw.catalog.urls")),
+    path("licences/", include("zwfw.licences.urls")),
     path("accounts/", include("zwfw.identity.urls")),
     path("workbench/identity/", include("zwfw.identity.workbench_urls")),
     path("admin/", admin.site.urls),

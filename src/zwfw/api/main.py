@@ -36,6 +36,7 @@ def _register_routers() -> None:
     from zwfw.catalog.api import router as catalog_router
     from zwfw.core.api import router as core_router
     from zwfw.identity.api import router as identity_router
+    from zwfw.licences.api import router as licences_router
     from zwfw.organisations.api import router as organisations_router
     from zwfw.registries.api import router as registries_router
 
@@ -49,6 +50,7 @@ def _register_routers() -> None:
     api.add_router("/registries", registries_router)
     api.add_router("/", cases_router)
     api.add_router("/", "zwfw.cases.api_dataset.router")
+    api.add_router("/", licences_router)
 
 
 _register_routers()

@@ -1549,6 +1549,9 @@ def _close(case: Case, actor: Any) -> None:
         {"result": "准予" if approved else "不予许可"},
         dedupe=f"case:{case.pk}:closed",
     )
+    from zwfw.licences.services import issue_for_case  # licences import cases: not at the top
+
+    issue_for_case(case)  # 出证办结: the licence (zwfw.licences.services)
 
 
 def _send_back(case: Case, task: CaseTask, actor: Any, reason: str, target_id: int | None) -> Case:

@@ -122,6 +122,8 @@ INSTALLED_APPS = [
     "zwfw.catalog",
     "zwfw.registries",
     "zwfw.cases",
+    "zwfw.signing",
+    "zwfw.licences",
 ]
 
 MIDDLEWARE = [
