@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
+from ninja.security import django_auth
 
-from zwfw.licences import services
+from zwfw.core.errors import NotAuthenticated, NotFound
+from zwfw.identity.models import User
+from zwfw.licences import selectors, services
 
 router = Router(tags=["licences"])
 
@@ -63,3 +67,80 @@ def verify_licence(request: HttpRequest, identifier: str) -> dict[str, Any]:
     An identifier that is malformed or not known here gives ``status: "unknown"`` (200).
     """
     return verdict_dict(services.verify_licence_identifier(identifier[:120]))
+
+
+# --- 我的证照: the holder's wallet ------------------------------------------------------------
+
+
+class MyLicenceOut(Schema):
+    identifier: str
+    licence_type: str
+    holder_kind: str
+    holder_name: str
+    issuer: str
+    status: str
+    version: int
+    issued_at: dt.datetime
+    valid_from: dt.date
+    valid_until: dt.date | None
+    revoked_at: dt.datetime | None
+    revocation_reason: str
+    formats: list[str]
+
+
+def _me(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated("auth.required", "请先登录。", "Authentication required.")
+    return user
+
+
+@router.get(
+    "/licences/mine",
+    response=list[MyLicenceOut],
+    auth=django_auth,
+    summary="我的证照 — my licences",
+)
+def my_licences(request: HttpRequest) -> list[dict[str, Any]]:
+    """Licences held by the signed-in person or by companies they legally represent."""
+    return [
+        {
+            "identifier": licence.identifier,
+            "licence_type": licence.licence_type.name,
+            "holder_kind": licence.holder_kind,
+            "holder_name": licence.holder_name,
+            "issuer": licence.issuer.name,
+            "status": licence.status,
+            "version": licence.version,
+            "issued_at": licence.issued_at,
+            "valid_from": licence.valid_from,
+            "valid_until": licence.valid_until,
+            "revoked_at": licence.revoked_at,
+            "revocation_reason": licence.revocation_reason,
+            "formats": ["json"]
+            + (["pdf"] if licence.pdf_name else [])
+            + (["ofd"] if licence.ofd_name else []),
+        }
+        for licence in selectors.licences_of(_me(request))[:200]
+    ]
+
+
+_MEDIA = {"pdf": "application/pdf", "ofd": "application/ofd", "json": "application/json"}
+
+
+@router.get(
+    "/licences/mine/{identifier}/{fmt}",
+    auth=django_auth,
+    summary="Download one of my licences as PDF, OFD or signed JSON",
+)
+def my_licence_file(request: HttpRequest, identifier: str, fmt: str) -> HttpResponse:
+    if fmt not in _MEDIA:
+        raise NotFound("licences.format", "格式应为 pdf、ofd 或 json。", "Use pdf, ofd or json.")
+    licence = selectors.my_licence(_me(request), identifier[:120])
+    if fmt == "json":
+        data = json.dumps(services.signed_package(licence), ensure_ascii=False).encode()
+    else:
+        data = services.file_bytes(licence, fmt)
+    response = HttpResponse(data, content_type=_MEDIA[fmt])
+    response["Content-Disposition"] = f'attachment; filename="licence-{licence.serial}.{fmt}"'
+    return response

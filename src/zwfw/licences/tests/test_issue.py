@@ -184,3 +184,24 @@ def test_demo_licence_writes_three_verifiable_files(world: dict[str, Any], tmp_p
     for name in ("licence.pdf", "licence.ofd", "licence.json"):
         assert (tmp_path / name).stat().st_size > 0
         call_command("verify_licence", str(tmp_path / name))
+
+
+def test_holder_lists_and_downloads_own_licences(world: dict[str, Any]) -> None:
+    licence = closed_case_licence(world)
+    company_licence = closed_case_licence(
+        world, user=world["agent"], acting_uscc=world["company"].uscc
+    )
+    client = Client()
+    assert client.get("/api/v1/licences/mine").status_code == 401
+    client.force_login(world["person"])
+    mine = client.get("/api/v1/licences/mine").json()
+    assert [entry["identifier"] for entry in mine] == [licence.identifier]
+    assert mine[0]["formats"] == ["json", "pdf", "ofd"]
+    for fmt in ("pdf", "ofd", "json"):
+        response = client.get(f"/api/v1/licences/mine/{licence.identifier}/{fmt}")
+        assert response.status_code == 200
+    assert client.get(f"/api/v1/licences/mine/{company_licence.identifier}/pdf").status_code == 404
+    rep = Client()
+    rep.force_login(world["rep"])  # the company's legal representative
+    listed = [entry["identifier"] for entry in rep.get("/api/v1/licences/mine").json()]
+    assert listed == [company_licence.identifier]
