@@ -9,10 +9,14 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.security import django_auth
+from pydantic import Field
 
-from zwfw.core.errors import NotAuthenticated, NotFound
+from zwfw.core.errors import NotAuthenticated, NotFound, PermissionDenied
 from zwfw.identity.models import User
 from zwfw.licences import selectors, services
+from zwfw.licences.models import Licence
+from zwfw.organisations.models import Role
+from zwfw.organisations.selectors import has_role
 
 router = Router(tags=["licences"])
 
@@ -144,3 +148,58 @@ def my_licence_file(request: HttpRequest, identifier: str, fmt: str) -> HttpResp
     response = HttpResponse(data, content_type=_MEDIA[fmt])
     response["Content-Disposition"] = f'attachment; filename="licence-{licence.serial}.{fmt}"'
     return response
+
+
+# --- staff of the issuing department: 注销/吊销 and 换发 ---------------------------------------
+
+
+class RevokeIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=500)
+
+
+class IssuedOut(Schema):
+    identifier: str
+    status: str
+    version: int
+
+
+def _issuer_staff(request: HttpRequest, identifier: str) -> tuple[User, Licence]:
+    user = _me(request)
+    licence = (
+        Licence.objects.select_related("issuer")
+        .filter(identifier=identifier.strip().upper()[:120])
+        .first()
+    )
+    if licence is None:
+        raise NotFound("licences.unknown", "证照不存在。", "Unknown licence.")
+    if not has_role(user, Role.DECIDER, licence.issuer):
+        raise PermissionDenied(
+            "licences.not_issuer_staff",
+            "只有发证部门的审批决定人员可以注销或换发证照。",
+            "Only deciders of the issuing department may revoke or renew a licence.",
+        )
+    return user, licence
+
+
+@router.post(
+    "/licences/{identifier}/revoke",
+    response=IssuedOut,
+    auth=django_auth,
+    summary="注销/吊销 a licence (deciders of the issuing department)",
+)
+def revoke_licence(request: HttpRequest, identifier: str, body: RevokeIn) -> dict[str, Any]:
+    user, licence = _issuer_staff(request, identifier)
+    revoked = services.revoke(licence, reason=body.reason, actor=user)
+    return {"identifier": revoked.identifier, "status": revoked.status, "version": revoked.version}
+
+
+@router.post(
+    "/licences/{identifier}/renew",
+    response=IssuedOut,
+    auth=django_auth,
+    summary="换发: a new version of a licence (deciders of the issuing department)",
+)
+def renew_licence(request: HttpRequest, identifier: str) -> dict[str, Any]:
+    user, licence = _issuer_staff(request, identifier)
+    new = services.renew(licence, actor=user)
+    return {"identifier": new.identifier, "status": new.status, "version": new.version}

@@ -205,3 +205,28 @@ def test_holder_lists_and_downloads_own_licences(world: dict[str, Any]) -> None:
     rep.force_login(world["rep"])  # the company's legal representative
     listed = [entry["identifier"] for entry in rep.get("/api/v1/licences/mine").json()]
     assert listed == [company_licence.identifier]
+
+
+def test_issuer_deciders_revoke_and_renew_over_the_api(world: dict[str, Any]) -> None:
+    licence = closed_case_licence(world)
+    clerk = Client()
+    clerk.force_login(world["clerk"])
+    url = f"/api/v1/licences/{licence.identifier}"
+    denied = clerk.post(f"{url}/revoke", {"reason": "x"}, content_type="application/json")
+    assert denied.status_code == 403
+    decider = Client()
+    decider.force_login(world["decider"])
+    renewed = decider.post(f"{url}/renew").json()
+    assert renewed["version"] == 2
+    assert renewed["status"] == "valid"
+    new_url = f"/api/v1/licences/{renewed['identifier']}"
+    assert decider.post(f"{new_url}/revoke", {}, content_type="application/json").status_code == 422
+    revoked = decider.post(
+        f"{new_url}/revoke", {"reason": "申请人申请注销"}, content_type="application/json"
+    )
+    assert revoked.json()["status"] == "revoked"
+    again = decider.post(f"{new_url}/revoke", {"reason": "x"}, content_type="application/json")
+    assert again.status_code == 409
+    public = Client().get(f"/api/v1/licences/verify/{renewed['identifier']}").json()
+    assert public["status"] == "revoked"
+    assert public["revocation_reason"] == "申请人申请注销"
