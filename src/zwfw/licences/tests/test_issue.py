@@ -113,14 +113,22 @@ def test_tampering_revocation_and_expiry_are_reported(
 ) -> None:
     licence = closed_case_licence(world)
     pdf = services.file_bytes(licence, "pdf")
-    position = pdf.index(b"\xe9\xa3\x9f") if b"\xe9\xa3\x9f" in pdf else pdf.index(b"/Title") + 8
+    # J5: a copy with one digit changed — the serial's last digit, in the PDF's /Subject.
+    position = pdf.index(licence.identifier.encode()) + len(licence.identifier) - 7
     tampered = bytearray(pdf)
-    tampered[position] ^= 0x01
+    tampered[position] = ord("7") if tampered[position] != ord("7") else ord("8")
     (tmp_path / "t.pdf").write_bytes(bytes(tampered))
     _fails(tmp_path / "t.pdf")
     assert "篡改" in capsys.readouterr().out
     check = pades.verify_pdf(bytes(tampered), trust_roots_pem=signing.pdf_trust_roots())
     assert not check.valid
+    assert not check.intact
+    if shutil.which("pdfsig"):
+        out = subprocess.run(
+            ["pdfsig", str(tmp_path / "t.pdf")], capture_output=True, text=True, check=False
+        ).stdout
+        assert "Signature is Valid" not in out
+        assert "Digest Mismatch" in out or "Invalid" in out, out
 
     package = services.signed_package(licence)
     serial = package["licence"]["serial"]
