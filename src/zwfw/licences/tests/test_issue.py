@@ -238,3 +238,17 @@ def test_issuer_deciders_revoke_and_renew_over_the_api(world: dict[str, Any]) ->
     public = Client().get(f"/api/v1/licences/verify/{renewed['identifier']}").json()
     assert public["status"] == "revoked"
     assert public["revocation_reason"] == "申请人申请注销"
+
+
+def test_admin_pages_show_licences_and_seals(world: dict[str, Any], admin_client: Client) -> None:
+    licence = closed_case_licence(world)
+    assert admin_client.get("/admin/licences/licence/").status_code == 200
+    page = admin_client.get(f"/admin/licences/licence/{licence.pk}/change/")
+    assert page.status_code == 200
+    assert licence.identifier in page.content.decode()
+    seals = admin_client.get("/admin/signing/seal/").content.decode()
+    assert licence.seal.es_id in seals
+    assert (
+        "PRIVATE KEY"
+        not in admin_client.get(f"/admin/signing/seal/{licence.seal.pk}/change/").content.decode()
+    )
