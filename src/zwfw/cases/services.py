@@ -1525,6 +1525,9 @@ def _close(case: Case, actor: Any) -> None:
     now = _now()
     case.status = CaseStatus.CLOSED
     case.closed_at = now
+    # The process has ended: nothing reads its state again (the history is in CaseEvent and
+    # CaseTask), and keeping 4–8 KB per closed case would be gigabytes at a million cases.
+    case.workflow_state = None
     case.closed_by = _display(actor)
     approved = case.decision == Decision.APPROVE
     content = case.item_version.content
