@@ -87,8 +87,16 @@ def ensure_node_authority(actor: Any = None) -> NodeAuthority:
 
 
 def trusted_cas() -> list[bytes]:
-    """The SM2 CA certificates seals must chain to (this node's)."""
-    return [bytes(ensure_node_authority().ca_cert_der)]
+    """The SM2 CA certificates seals must chain to (this node's).
+
+    Normally one; two racing first uses on PostgreSQL may each keep a row (neither sees the
+    other's uncommitted insert), so every authority's CA is trusted.
+    """
+    ensure_node_authority()
+    return [
+        bytes(der)
+        for der in NodeAuthority.objects.order_by("id").values_list("ca_cert_der", flat=True)
+    ]
 
 
 def pdf_trust_roots() -> bytes:
