@@ -121,12 +121,18 @@ def my_licences(request: HttpRequest) -> list[dict[str, Any]]:
             "valid_until": licence.valid_until,
             "revoked_at": licence.revoked_at,
             "revocation_reason": licence.revocation_reason,
-            "formats": ["json"]
-            + (["pdf"] if licence.pdf_name else [])
-            + (["ofd"] if licence.ofd_name else []),
+            "formats": _formats(licence),
         }
         for licence in selectors.licences_of(_me(request))[:200]
     ]
+
+
+def _formats(licence: Any) -> list[str]:
+    if not licence.pdf_name:  # issued at a case's close; rendered on first download
+        from zwfw.licences import render
+
+        return ["json", "pdf"] + (["ofd"] if render.ofd_available() else [])
+    return ["json", "pdf"] + (["ofd"] if licence.ofd_name else [])
 
 
 _MEDIA = {"pdf": "application/pdf", "ofd": "application/ofd", "json": "application/json"}
