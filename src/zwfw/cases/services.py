@@ -599,36 +599,59 @@ def add_material_upload(
     acting_uscc: str | None = None,
     copy_level: str = "",
 ) -> CaseMaterial:
-    """Upload a file for one entry of the materials checklist (replaces an earlier one)."""
+    """Upload a file for one entry of the materials checklist (replaces an earlier one).
+
+    The file is checked and virus-scanned before the case row is locked: a scan is a network
+    call (clamd), and the lock would hold every other action on the case meanwhile.
+    """
     from zwfw.cases import files
 
+    def check(current: Case) -> None:
+        if current.agent_id and user.pk == current.agent_id and current.company_id is None:
+            return  # the window clerk scanning the person's paper materials (J7)
+        _require_applicant(user, current, acting_uscc, "上传材料")
+
+    check(case)
+    _material_editable(case, checklist_index)
+    label = (_checklist_entry(case, checklist_index) or {}).get("name") or files.clean_filename(
+        name
+    )
+    stored = files.store_upload(
+        owner=case.applicant_user,
+        company=case.company,
+        name=name,
+        data=data,
+        material_name=label,
+        copy_level=copy_level,
+    )
     with transaction.atomic():
         case = _locked(case)
-        if case.agent_id and user.pk == case.agent_id and case.company_id is None:
-            pass  # the window clerk scanning the person's paper materials (J7)
-        else:
-            _require_applicant(user, case, acting_uscc, "上传材料")
+        check(case)
         _material_editable(case, checklist_index)
-        entry = _checklist_entry(case, checklist_index)
-        label = (entry or {}).get("name") or files.clean_filename(name)
-        stored = files.store_upload(
-            owner=case.applicant_user,
-            company=case.company,
-            name=name,
-            data=data,
-            material_name=label,
-            copy_level=copy_level,
-        )
-        _supersede(case, checklist_index)
-        material = CaseMaterial.objects.create(
-            case=case,
-            checklist_index=checklist_index,
-            name=label[:200],
+        return _attach(
+            case,
+            user,
+            checklist_index,
+            label,
+            "add_material",
             source=MaterialSourceKind.UPLOAD,
             file=stored,
-            added_by=actor_ref(user),
         )
-        _audit(case, "add_material", after={"material": label, "file": stored.sha}, actor=user)
+
+
+def _attach(
+    case: Case, user: Any, index: int | None, label: str, verb: str, **fields: Any
+) -> CaseMaterial:
+    """The new current material of a checklist entry (the earlier one superseded), audited."""
+    _supersede(case, index)
+    material = CaseMaterial.objects.create(
+        case=case, checklist_index=index, name=label[:200], added_by=actor_ref(user), **fields
+    )
+    stored = fields.get("file")
+    after = {"material": label, "file": stored.sha if stored else None}
+    if fields.get("licence_identifier"):
+        after["licence"] = fields["licence_identifier"]
+    _audit(case, verb, after=after, actor=user)
     return material
 
 
@@ -640,7 +663,7 @@ def reuse_material(
     stored_file_id: int,
     acting_uscc: str | None = None,
 ) -> CaseMaterial:
-    """Use a file from the applicant's material library instead of uploading it again."""
+    """Use a clean file from the applicant's material library instead of uploading it again."""
     from zwfw.cases import files
 
     with transaction.atomic():
@@ -648,32 +671,25 @@ def reuse_material(
         _require_applicant(user, case, acting_uscc, "提交材料")
         _material_editable(case, checklist_index)
         stored = StoredFile.objects.filter(pk=stored_file_id).first()
+        # may_use refuses files not (yet) scanned clean as well as other people's files.
         if stored is None or not files.may_use(user, stored, case.company):
             raise NotFound(
                 "cases.file_unknown",
-                "材料库中没有该文件。",
-                "No such file in your material library.",
+                "材料库中没有该文件（或尚未通过安全扫描）。",
+                "No such usable file in your material library.",
                 field="stored_file_id",
-            )
-        if stored.scan_status != StoredFile.ScanStatus.CLEAN:
-            raise Conflict(
-                "cases.file_not_scanned",
-                "该文件尚未通过安全扫描，暂不能使用。",
-                "The file has not passed the virus scan.",
             )
         entry = _checklist_entry(case, checklist_index)
         label = (entry or {}).get("name") or stored.material_name or stored.original_name
-        _supersede(case, checklist_index)
-        material = CaseMaterial.objects.create(
-            case=case,
-            checklist_index=checklist_index,
-            name=label[:200],
+        return _attach(
+            case,
+            user,
+            checklist_index,
+            label,
+            "reuse_material",
             source=MaterialSourceKind.REUSE,
             file=stored,
-            added_by=actor_ref(user),
         )
-        _audit(case, "reuse_material", after={"material": label, "file": stored.sha}, actor=user)
-    return material
 
 
 def reference_licence(
@@ -686,11 +702,13 @@ def reference_licence(
 ) -> CaseMaterial:
     """Name an electronic licence (证照标识) instead of uploading a copy (免提交).
 
-    The checklist entry must accept a licence (``licence_type`` set in the catalogue). Until
-    the licence library exists the identifier's format is checked and the reviewer reads the
-    licence there; the licences issue adds the holder check and 用证授权.
+    The checklist entry must accept a licence (``licence_type`` set in the catalogue) and the
+    identifier must be a well-formed GB/T 36904 identifier with its check character. 用证授权
+    (the holder authorising this department to read it) comes with the licence library API.
     """
-    identifier = (licence_identifier or "").strip()
+    from zwfw.licences.identifiers import parse_identifier
+
+    identifier = parse_identifier((licence_identifier or "").strip()).text
     with transaction.atomic():
         case = _locked(case)
         _require_applicant(user, case, acting_uscc, "提交材料")
@@ -703,25 +721,16 @@ def reference_licence(
                 "This material cannot be replaced by a licence.",
                 field="checklist_index",
             )
-        if not identifier.startswith("1.2.156.") or len(identifier) > 128:
-            raise ValidationError(
-                "cases.licence_identifier",
-                "电子证照标识格式不正确（应以 1.2.156. 开头）。",
-                "Invalid licence identifier.",
-                field="licence_identifier",
-            )
-        _supersede(case, checklist_index)
-        material = CaseMaterial.objects.create(
-            case=case,
-            checklist_index=checklist_index,
-            name=str(entry.get("name", ""))[:200],
+        return _attach(
+            case,
+            user,
+            checklist_index,
+            str(entry.get("name", "")),
+            "reference_licence",
             source=MaterialSourceKind.LICENCE,
             licence_identifier=identifier,
             licence_type=str(entry.get("licence_type", ""))[:32],
-            added_by=actor_ref(user),
         )
-        _audit(case, "reference_licence", after={"licence": identifier}, actor=user)
-    return material
 
 
 def missing_materials(case: Case) -> list[dict[str, Any]]:

@@ -404,3 +404,25 @@ def test_query_password_lookup(world: dict[str, Any]) -> None:
         services.check_query_password("51160020261127999999", result.query_password)
     assert other.value.code == info.value.code
     assert result.query_password not in str(Case.objects.filter(pk=case.pk).values().get())
+
+
+def test_licence_reference_needs_a_valid_identifier(world: dict[str, Any]) -> None:
+    from zwfw.licences.identifiers import build_identifier
+
+    case = services.create_draft(world["person"], ITEM_PROMISED)
+    good = build_identifier("11511600MB0123457B001", "11511600MB0123457B", "2026A1", 1)
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    with pytest.raises(ValidationError) as info:
+        services.reference_licence(world["person"], case, checklist_index=1, licence_identifier=bad)
+    assert info.value.code == "licences.identifier_check"
+    with pytest.raises(ValidationError) as refused:
+        services.reference_licence(
+            world["person"], case, checklist_index=0, licence_identifier=good
+        )
+    assert refused.value.code == "cases.licence_not_accepted"
+    assert not case.materials.exists()
+    material = services.reference_licence(
+        world["person"], case, checklist_index=1, licence_identifier=good
+    )
+    assert material.licence_identifier == good
+    assert material.source == "licence"
