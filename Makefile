@@ -12,7 +12,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 8000
 PYTEST_ARGS ?= -n auto
 
-.PHONY: help setup run web worker migrate demo test lint format typecheck schema bench clean
+.PHONY: help setup chromium run web worker migrate demo test lint format typecheck schema bench clean
 
 help:
 	@echo "make run        set up, migrate, load demo data, serve http://$(HOST):$(PORT) with a task worker"
@@ -44,7 +44,27 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $@
 
-setup: $(BIN)/.installed
+# Front-end packages (ECharts, htmx; axe-core for the accessibility tests) from the npm registry,
+# served as static files. Node.js and npm are Debian packages.
+node_modules/.installed: package.json package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Node.js and npm (Debian packages)"; apt-get update -qq && apt-get install -y -qq nodejs npm; \
+	  else echo "npm is missing: 'sudo apt-get install nodejs npm' (dashboards need ECharts)"; exit 1; fi; \
+	fi
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The browser tests drive Debian's Chromium through Playwright (which cannot fetch its own browser).
+chromium:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Chromium (Debian package) for the browser tests"; \
+	    apt-get update -qq && apt-get install -y -qq chromium || echo "could not install chromium: browser tests are skipped"; \
+	  else echo "chromium is missing: 'sudo apt-get install chromium' (browser tests are skipped without it)"; fi; \
+	fi
+
+setup: $(BIN)/.installed node_modules/.installed
 
 migrate: setup
 	$(BIN)/zwfw migrate --noinput
@@ -67,7 +87,7 @@ web: migrate
 worker: migrate
 	$(BIN)/zwfw worker
 
-test: setup
+test: setup chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup
@@ -86,4 +106,4 @@ bench: migrate
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache

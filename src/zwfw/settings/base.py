@@ -124,6 +124,11 @@ INSTALLED_APPS = [
     "zwfw.cases",
     "zwfw.signing",
     "zwfw.licences",
+    "zwfw.supervision",
+    "zwfw.ratings",
+    "zwfw.indicators",
+    "zwfw.portal",
+    "zwfw.workbench",
 ]
 
 MIDDLEWARE = [
@@ -190,6 +195,14 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing directory
+# Front-end packages come from the npm registry (package.json at the repository root, installed
+# by `make setup` into node_modules/); only their built files are served, under static/vendor/.
+_NODE_MODULES = _REPO_DIR / "node_modules"
+STATICFILES_DIRS = [
+    (f"vendor/{name}", _NODE_MODULES / name / dist)
+    for name, dist in (("echarts", "dist"), ("htmx.org", "dist"), ("axe-core", ""))
+    if (_NODE_MODULES / name / dist).is_dir()
+]
 MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
