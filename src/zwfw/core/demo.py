@@ -159,6 +159,7 @@ def load_demo() -> dict[str, int]:
         citizen_accounts = load_demo_accounts()
         oidc_clients = load_demo_clients()
         cases = load_demo_cases()
+        later = _load_later_apps()
     return {
         "divisions": divisions.created,
         "calendar_days": calendar_days,
@@ -170,4 +171,25 @@ def load_demo() -> dict[str, int]:
         "citizen_accounts": citizen_accounts,
         "oidc_clients": oidc_clients,
         **cases,
+        **later,
     }
+
+
+# Apps that build on cases add their demo data through a ``demo.load_demo() -> dict[str, int]``
+# of their own, called in this order (each may rely on the ones before it).
+LATER_DEMO_APPS = ("licences", "supervision", "ratings", "indicators")
+
+
+def _load_later_apps() -> dict[str, int]:
+    import importlib
+
+    counts: dict[str, int] = {}
+    for app in LATER_DEMO_APPS:
+        try:
+            module = importlib.import_module(f"zwfw.{app}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"zwfw.{app}.demo":
+                raise
+            continue
+        counts.update(module.load_demo())
+    return counts
