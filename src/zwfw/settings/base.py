@@ -379,3 +379,17 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- ratings (好差评, SPEC §8; decision 0020) ------------------------------------------------------
+RATINGS_RECTIFICATION_DAYS = declare(
+    "ZWFW_RATINGS_RECTIFICATION_DAYS",
+    int,
+    5,
+    "Working days a department has to verify and answer a bad rating (好差评整改期限; 5–15).",
+)
+RATINGS_TOKEN_DAYS = declare(
+    "ZWFW_RATINGS_TOKEN_DAYS",
+    int,
+    30,
+    "Days a rating QR code (single-use token) stays valid.",
+)
