@@ -393,3 +393,25 @@ RATINGS_TOKEN_DAYS = declare(
     30,
     "Days a rating QR code (single-use token) stays valid.",
 )
+
+# --- indicators (评估指标, SPEC §8; decision 0021) -------------------------------------------------
+INDICATORS_ROLLUP_MAX_AGE = declare(
+    "ZWFW_INDICATORS_ROLLUP_MAX_AGE",
+    int,
+    300,
+    "Seconds the per-day indicator rollups may age before a dashboard or indicators read "
+    "refreshes the recent days.",
+)
+INDICATORS_ROLLUP_LOOKBACK_DAYS = declare(
+    "ZWFW_INDICATORS_ROLLUP_LOOKBACK_DAYS",
+    int,
+    31,
+    "Days before the last refresh that each incremental rollup refresh recomputes (ratings "
+    "excluded later by an upheld appeal).",
+)
+INDICATORS_WARNING_CEILING = declare(
+    "ZWFW_INDICATORS_WARNING_CEILING",
+    int,
+    100,
+    "Warnings per 1,000 cases at which the indicator 每千件预警数 scores 0 (0 warnings score 100).",
+)
