@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 if TYPE_CHECKING:
+    from pyhanko.sign import signers as signers_module
     from pyhanko.stamp import BaseStampStyle
 
 #: Default name of the signature field sign_pdf creates.
@@ -222,16 +223,8 @@ def sign_pdf(
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign import fields, signers
     from pyhanko.sign.general import SigningError
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    certificates = _certificates(cert_pem)
-    if len(certificates) != 1:
-        raise PdfSigningError("cert_pem must hold exactly one certificate")
-    signer = signers.SimpleSigner(
-        signing_cert=certificates[0],
-        signing_key=_private_key(key_pem),
-        cert_registry=SimpleCertificateStore.from_certs(_certificates(ca_chain_pem)),
-    )
+    signer = _signer(key_pem, cert_pem, ca_chain_pem)
     metadata = signers.PdfSignatureMetadata(
         field_name=field_name,
         reason=reason,
@@ -248,10 +241,47 @@ def sign_pdf(
             stamp_style=_stamp_style(stamp_image) if visible_box else None,
             new_field_spec=field_spec,
         )
-        output = pdf_signer.sign_pdf(writer, existing_fields_only=False)
+        # A fixed reservation spares pyHanko a trial signature to measure the container
+        # (half of the signing time); an ECDSA container with two certificates is ~1.5 KB.
+        output = pdf_signer.sign_pdf(
+            writer, existing_fields_only=False, bytes_reserved=SIGNATURE_BYTES_RESERVED
+        )
     except (PdfError, SigningError) as exc:
         raise PdfSigningError(f"cannot sign this PDF: {exc}") from exc
     return bytes(output.getbuffer())
+
+
+#: Bytes kept for the CMS container in /Contents (written as hex: twice as many characters).
+SIGNATURE_BYTES_RESERVED = 8192
+
+
+def _signer(
+    key_pem: bytes | str, cert_pem: bytes | str, ca_chain_pem: bytes | str | Sequence[bytes | str]
+) -> signers_module.SimpleSigner:
+    """The pyHanko signer for these PEMs, parsed once per process (parsing costs ~10 ms)."""
+    chain = (ca_chain_pem,) if isinstance(ca_chain_pem, bytes | str) else tuple(ca_chain_pem)
+    key = (key_pem, cert_pem, chain)
+    cached = _SIGNERS.get(key)
+    if cached is not None:
+        return cached
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    certificates = _certificates(cert_pem)
+    if len(certificates) != 1:
+        raise PdfSigningError("cert_pem must hold exactly one certificate")
+    signer = signers.SimpleSigner(
+        signing_cert=certificates[0],
+        signing_key=_private_key(key_pem),
+        cert_registry=SimpleCertificateStore.from_certs(_certificates(list(chain))),
+    )
+    if len(_SIGNERS) > 32:  # a node has a handful of identities; bound it anyway
+        _SIGNERS.clear()
+    _SIGNERS[key] = signer
+    return signer
+
+
+_SIGNERS: dict[tuple[object, ...], signers_module.SimpleSigner] = {}
 
 
 def _stamp_style(stamp_image: bytes | None) -> BaseStampStyle:
