@@ -415,3 +415,30 @@ INDICATORS_WARNING_CEILING = declare(
     100,
     "Warnings per 1,000 cases at which the indicator 每千件预警数 scores 0 (0 warnings score 100).",
 )
+
+# --- electronic supervision (zwfw.supervision) -------------------------------------------------
+SUPERVISION_NEARING_PERCENT = declare(
+    "ZWFW_SUPERVISION_NEARING_PERCENT",
+    int,
+    80,
+    "Share of a case's time limit used (percent) from which rule R02 raises a yellow warning "
+    "(a node admin may override it per rule).",
+)
+SUPERVISION_MAX_PAUSE_DAYS = declare(
+    "ZWFW_SUPERVISION_MAX_PAUSE_DAYS",
+    int,
+    60,
+    "Calendar days a case's clock may stay paused before rule R06 warns.",
+)
+SUPERVISION_LOOKBACK_DAYS = declare(
+    "ZWFW_SUPERVISION_LOOKBACK_DAYS",
+    int,
+    30,
+    "Days back a full supervision pass re-reads closed cases (rules on finished cases).",
+)
+SUPERVISION_ORDER_DAYS = declare(
+    "ZWFW_SUPERVISION_ORDER_DAYS",
+    int,
+    2,
+    "Reply deadline of a 督办 order issued by hand, in working days.",
+)
