@@ -1,0 +1,179 @@
+"""Per-day, per-department rollups of cases and ratings (``DailyRollup``).
+
+Each row is computed by GROUP BY queries (never a Python loop over cases):
+
+* submitted, submitted_online — cases by the Beijing-time day of ``submitted_at``;
+* closed, closed_with_due, closed_on_time, closed_zero_visit_online, closed_electronic —
+  cases with status ``closed`` by the day of ``closed_at``;
+* level_1 … level_5 — ratings not excluded (申诉成立) by the day of ``created_at``.
+
+A refresh recomputes whole days: it deletes the days' rows and writes them again in one
+transaction. For a window ending today it reads only the cases with ``updated_at`` at or after
+the window's first midnight (``updated_at`` is indexed and never earlier than ``submitted_at``
+or ``closed_at``), so keeping the table current costs a small index range, not a scan.
+
+Freshness: :func:`ensure_fresh` (called by the API and the dashboard) refreshes from the day of
+the previous refresh minus ``ZWFW_INDICATORS_ROLLUP_LOOKBACK_DAYS`` (ratings excluded later by
+an upheld appeal leave their day's count) when the table is older than
+``ZWFW_INDICATORS_ROLLUP_MAX_AGE`` seconds; ``zwfw indicators_refresh`` rebuilds everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from zwfw.indicators.models import DailyRollup, RollupState
+
+CASE_FIELDS = (
+    "submitted",
+    "submitted_online",
+    "closed",
+    "closed_with_due",
+    "closed_on_time",
+    "closed_zero_visit_online",
+    "closed_electronic",
+)
+LEVEL_FIELDS = ("level_1", "level_2", "level_3", "level_4", "level_5")
+ONLINE_CHANNEL = "2"  # 网上申报 (cases.SubmitChannel.ONLINE)
+
+
+def local_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=local_tz())
+
+
+def _case_rows(start: dt.datetime | None, end: dt.datetime) -> list[dict[str, Any]]:
+    from zwfw.cases.models import Case, CaseStatus, DeliveryMethod
+
+    tz = local_tz()
+    cases = Case.objects.all()
+    if start is not None:
+        cases = cases.filter(updated_at__gte=start)
+    submitted = cases.filter(submitted_at__lt=end)
+    closed = cases.filter(status=CaseStatus.CLOSED, closed_at__lt=end)
+    if start is not None:
+        submitted = submitted.filter(submitted_at__gte=start)
+        closed = closed.filter(closed_at__gte=start)
+    else:
+        submitted = submitted.filter(submitted_at__isnull=False)
+        closed = closed.filter(closed_at__isnull=False)
+    rows = list(
+        submitted.annotate(day=TruncDate("submitted_at", tzinfo=tz))
+        .values("day", "department_id")
+        .annotate(
+            submitted=Count("id"),
+            submitted_online=Count("id", filter=Q(channel=ONLINE_CHANNEL)),
+        )
+        .order_by()
+    )
+    rows += list(
+        closed.annotate(day=TruncDate("closed_at", tzinfo=tz))
+        .values("day", "department_id")
+        .annotate(
+            closed=Count("id"),
+            closed_with_due=Count("id", filter=Q(due_date__isnull=False)),
+            closed_on_time=Count("id", filter=Q(due_date__isnull=False, day__lte=F("due_date"))),
+            closed_zero_visit_online=Count(
+                "id", filter=Q(channel=ONLINE_CHANNEL, item__site_visits=0)
+            ),
+            closed_electronic=Count("id", filter=Q(delivery_method=DeliveryMethod.ELECTRONIC)),
+        )
+        .order_by()
+    )
+    return rows
+
+
+def _rating_rows(start: dt.datetime | None, end: dt.datetime) -> list[dict[str, Any]]:
+    from zwfw.ratings.models import Rating
+
+    ratings = Rating.objects.filter(excluded=False, created_at__lt=end)
+    if start is not None:
+        ratings = ratings.filter(created_at__gte=start)
+    return list(
+        ratings.annotate(day=TruncDate("created_at", tzinfo=local_tz()))
+        .values("day", "department_id")
+        .annotate(
+            **{
+                f"level_{level}": Count("id", filter=Q(level=level))
+                for level in range(1, len(LEVEL_FIELDS) + 1)
+            }
+        )
+        .order_by()
+    )
+
+
+def refresh(day_from: dt.date | None = None, day_to: dt.date | None = None) -> int:
+    """Recompute the rollup rows of ``day_from`` … ``day_to`` (everything when ``day_from`` is
+    None; ``day_to`` defaults to today). Returns the number of rows written."""
+    today = timezone.localdate()
+    day_to = day_to or today
+    start = day_start(day_from) if day_from is not None else None
+    end = day_start(day_to + dt.timedelta(days=1))
+    with transaction.atomic():
+        state = _locked_state(wait=True)
+        merged: dict[tuple[dt.date, int], dict[str, int]] = defaultdict(dict)
+        for row in _case_rows(start, end) + _rating_rows(start, end):
+            key = (row.pop("day"), row.pop("department_id"))
+            merged[key].update(row)
+        stale = DailyRollup.objects.filter(day__lte=day_to)
+        if day_from is not None:
+            stale = stale.filter(day__gte=day_from)
+        stale.delete()
+        DailyRollup.objects.bulk_create(
+            [
+                DailyRollup(day=day, department_id=department, **counts)
+                for (day, department), counts in merged.items()
+            ],
+            batch_size=2000,
+        )
+        if state is not None and day_to >= today:
+            state.refreshed_at = timezone.now()
+            if day_from is None:
+                state.covered_from = None
+            state.save(update_fields=["refreshed_at", "covered_from"])
+    return len(merged)
+
+
+def _locked_state(*, wait: bool) -> RollupState | None:
+    """The state row, locked for this transaction (None: another refresh holds it)."""
+    RollupState.objects.get_or_create(pk=1)
+    queryset = RollupState.objects.filter(pk=1)
+    if wait:
+        return queryset.select_for_update().first()
+    return queryset.select_for_update(skip_locked=True).first()
+
+
+def refreshed_at() -> dt.datetime | None:
+    return RollupState.objects.filter(pk=1).values_list("refreshed_at", flat=True).first()
+
+
+def ensure_fresh() -> dt.datetime | None:
+    """Bring the rollups up to date when older than the configured age; returns the time of
+    the data. A refresh already running elsewhere is not waited for (its data is read)."""
+    max_age = dt.timedelta(seconds=settings.INDICATORS_ROLLUP_MAX_AGE)
+    last = refreshed_at()
+    now = timezone.now()
+    if last is not None and now - last <= max_age:
+        return last
+    if last is None:
+        refresh()
+        return refreshed_at()
+    lookback = dt.timedelta(days=settings.INDICATORS_ROLLUP_LOOKBACK_DAYS)
+    day_from = min(timezone.localdate(last), timezone.localdate(now) - lookback)
+    with transaction.atomic():
+        if _locked_state(wait=False) is None:
+            return last
+        refresh(day_from)
+    return refreshed_at()
