@@ -45,7 +45,7 @@ class Scope:
             return Q()
         condition = Q(**{f"{field}_id__in": list(self.department_ids)})
         for prefix in self.prefixes:
-            condition |= Q(**{f"{field}__division_id__startswith": prefix})
+            condition |= Q(**{f"{field}__division__code__startswith": prefix})
         return condition
 
     def covers(self, department: Department) -> bool:
