@@ -807,6 +807,7 @@ def review_appeal(user: Any, rect: Rectification, *, uphold: bool, opinion: str)
         rect.save()
         if uphold:
             Rating.objects.filter(pk=rect.rating_id).update(excluded=True)
+            rect.rating.excluded = True
             audit.record(
                 "ratings:rating:exclude",
                 "ratings.rating",
