@@ -139,6 +139,7 @@ class OrderStatusOut(Schema):
     status: str
     label: str
     count: int
+    link: str
 
 
 class OrderCardOut(Schema):

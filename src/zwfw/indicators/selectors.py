@@ -34,6 +34,7 @@ RECTIFIED_STATUSES = ("fixed", "explained", "closed")
 SEVERITIES = (("yellow", "黄色预警"), ("orange", "橙色预警"), ("red", "红色预警"))
 CASES_LINK = "/api/v1/workbench/cases"
 WARNINGS_LINK = "/api/v1/supervision/warnings"
+ORDERS_LINK = "/api/v1/supervision/orders"
 RECTIFICATIONS_LINK = "/api/v1/rectifications"
 
 
@@ -361,6 +362,13 @@ def _ratio(numerator: int, denominator: int, per: int = 1) -> float | None:
 
 
 def compute(scope: Scope, period: Period, *, fresh: bool = True) -> dict[str, Any]:
+    """Every indicator of ``scope`` over ``period`` (see :func:`_compute`)."""
+    return _compute(scope, period, fresh=fresh)[0]
+
+
+def _compute(
+    scope: Scope, period: Period, *, fresh: bool = True
+) -> tuple[dict[str, Any], dict[str, int], dict[str, Any]]:
     """Every indicator of ``scope`` over ``period``: counts, values, scores (0–100), weights.
 
     An indicator whose denominator is 0 has value and score ``null`` and is left out of its
@@ -433,7 +441,7 @@ def compute(scope: Scope, period: Period, *, fresh: bool = True) -> dict[str, An
                 "children": children,
             }
         )
-    return {
+    result = {
         "scope": scope.describe(),
         "period": period.as_dict(),
         "data_as_of": data_as_of.isoformat() if data_as_of else None,
@@ -441,6 +449,7 @@ def compute(scope: Scope, period: Period, *, fresh: bool = True) -> dict[str, An
         "indicators": firsts,
         "warning_ceiling": ceiling,
     }
+    return result, counts, rectifications
 
 
 def _weighted(parts: Iterable[dict[str, Any]]) -> float | None:
@@ -506,8 +515,7 @@ def dashboard(scope: Scope, period: Period) -> dict[str, Any]:
     from zwfw.ratings.models import RectificationStatus
     from zwfw.supervision.models import Card, Order, OrderStatus, Warning
 
-    indicators = compute(scope, period)
-    counts = rollup_counts(scope, period)
+    indicators, counts, rectifications = _compute(scope, period)
     warnings_q = Warning.objects.filter(
         scope.q(), raised_at__gte=period.start_at, raised_at__lt=period.end_at
     )
@@ -530,7 +538,7 @@ def dashboard(scope: Scope, period: Period) -> dict[str, Any]:
         (row["status"], row["card"]): row["n"]
         for row in orders_q.values("status", "card").annotate(n=Count("id")).order_by()
     }
-    rectifications = rectification_counts(scope, period)
+    scope_param = _scope_param(scope)
     return {
         "scope": indicators["scope"],
         "period": indicators["period"],
@@ -545,7 +553,7 @@ def dashboard(scope: Scope, period: Period) -> dict[str, Any]:
                     "label": label,
                     "total": by_severity.get(code, {}).get("total", 0),
                     "open": by_severity.get(code, {}).get("open", 0),
-                    "link": f"{WARNINGS_LINK}?{_query(severity=code, **_scope_param(scope))}",
+                    "link": f"{WARNINGS_LINK}?{_query(severity=code, **scope_param)}",
                 }
                 for code, label in SEVERITIES
             ],
@@ -555,7 +563,7 @@ def dashboard(scope: Scope, period: Period) -> dict[str, Any]:
                     "department": row["department__name"],
                     "total": row["total"],
                     **{code: row[code] for code, _label in SEVERITIES},
-                    "link": f"{WARNINGS_LINK}?{_query(department_id=row['department_id'])}",
+                    "link": f"{WARNINGS_LINK}?{_query(department=row['department_id'])}",
                 }
                 for row in department_rows
             ],
@@ -567,6 +575,7 @@ def dashboard(scope: Scope, period: Period) -> dict[str, Any]:
                     "status": status.value,
                     "label": status.label,
                     "count": sum(n for (s, _c), n in order_rows.items() if s == status.value),
+                    "link": f"{ORDERS_LINK}?{_query(status=status.value, **scope_param)}",
                 }
                 for status in OrderStatus
             ],
@@ -597,7 +606,8 @@ def dashboard(scope: Scope, period: Period) -> dict[str, Any]:
                     "status": status.value,
                     "label": status.label,
                     "count": rectifications["by_status"].get(status.value, 0),
-                    "link": f"{RECTIFICATIONS_LINK}?{_query(status=status.value)}",
+                    "link": f"{RECTIFICATIONS_LINK}?"
+                    + _query(status=status.value, department_id=scope_param.get("department")),
                 }
                 for status in RectificationStatus
             ],
@@ -620,7 +630,7 @@ def dashboard(scope: Scope, period: Period) -> dict[str, Any]:
 
 def _scope_param(scope: Scope) -> dict[str, Any]:
     if scope.department_ids is not None and len(scope.department_ids) == 1:
-        return {"department_id": scope.department_ids[0]}
+        return {"department": scope.department_ids[0]}
     return {}
 
 

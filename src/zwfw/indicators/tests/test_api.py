@@ -132,7 +132,9 @@ def test_dashboard_counts(world: dict[str, Any], django_assert_max_num_queries: 
     assert by_department[world["market"].name]["total"] == 2
     assert by_department[world["market"].name]["red"] == 1
     assert by_department[world["planning"].name]["yellow"] == 1
-    assert f"department_id={world['market'].pk}" in by_department[world["market"].name]["link"]
+    assert by_department[world["market"].name]["link"] == (
+        f"/api/v1/supervision/warnings?department={world['market'].pk}"
+    )
     orders = {row["status"]: row["count"] for row in body["orders"]["by_status"]}
     assert orders == {"open": 1, "responded": 1, "escalated": 0, "closed": 0}
     assert {row["card"]: row["count"] for row in body["orders"]["by_card"]} == {
