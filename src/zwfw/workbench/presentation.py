@@ -16,11 +16,15 @@ from zwfw.catalog.content import (
     ItemContent,
     LegalBasis,
     Material,
+    MaterialForm,
+    MaterialKind,
+    MaterialSource,
     ProcessStep,
     RemedyChannel,
     TimeLimit,
 )
 from zwfw.catalog.diff import Change
+from zwfw.core import codes
 from zwfw.core.errors import ZwfwError
 
 #: The record type of each content element that holds records.
@@ -36,6 +40,14 @@ _PARTS: dict[str, type[BaseModel]] = {
     "faqs": Faq,
     "reconsideration": RemedyChannel,
     "litigation": RemedyChannel,
+}
+
+#: Coded record fields, shown by their names rather than their codes.
+_CODED: dict[str, Any] = {
+    "kinds": MaterialKind,
+    "forms": MaterialForm,
+    "source": MaterialSource,
+    "unit": codes.TimeLimitUnit,
 }
 
 KIND_LABELS = {"added": "新增", "removed": "删除", "changed": "修改"}
@@ -65,6 +77,16 @@ def element_label(path: str) -> str:
     return label
 
 
+def _coded(key: str, value: Any) -> Any:
+    table = _CODED.get(key)
+    if table is None:
+        return value
+    labels = dict(table.choices)
+    if isinstance(value, list):
+        return [labels.get(v, v) for v in value]
+    return labels.get(value, value)
+
+
 def value_text(value: Any, element: str = "") -> str:
     """A content value as one readable line."""
     if value is None or value in ("", []):
@@ -80,7 +102,7 @@ def value_text(value: Any, element: str = "") -> str:
             if inner in (None, "", [], False, 0) and key not in ("required", "value"):
                 continue
             name = _description(part, key) if part else key
-            pieces.append(f"{name}：{value_text(inner)}")
+            pieces.append(f"{name}：{value_text(_coded(key, inner))}")
         return "；".join(pieces) or "—"
     return str(value)
 

@@ -157,14 +157,15 @@ def _proposal(request: HttpRequest, content: dict[str, Any]) -> dict[str, Any]:
         proposal["materials"] = [m for i, m in enumerate(materials) if str(i) not in removed]
     new_name = _text(request, "new_name", 200)
     if new_name:
+        copies = _int(request.POST.get("new_copies"))
         material: dict[str, Any] = {
             "name": new_name,
             "kinds": [k for k in request.POST.getlist("new_kinds") if k in MaterialKind.values],
-            "forms": ["1", "2"],
+            # Paper as well as electronic only when the officer says how many paper copies.
+            "forms": ["1", "2"] if copies else ["2"],
             "source": "1",
             "required": bool(request.POST.get("new_required")),
         }
-        copies = _int(request.POST.get("new_copies"))
         if copies:
             material["paper_copies"] = copies
         standard = _text(request, "new_standard", 1000)

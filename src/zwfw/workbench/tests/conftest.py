@@ -45,3 +45,17 @@ def open_task(case: Case, kind: str | None = None) -> CaseTask:
 @pytest.fixture
 def case(world: dict[str, Any]) -> Case:  # noqa: F811
     return submitted(world)
+
+
+@pytest.fixture
+def count_queries(django_assert_max_num_queries: Any) -> Any:
+    """``django_assert_max_num_queries`` that also counts through the test client: Django
+    clears the query log when a request starts, which would make the count start mid-way."""
+    from django.core.signals import request_started
+    from django.db import reset_queries
+
+    request_started.disconnect(reset_queries)
+    try:
+        yield django_assert_max_num_queries
+    finally:
+        request_started.connect(reset_queries)
