@@ -47,7 +47,21 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
+    """The portal's home page: search, themes for persons and companies, life events,
+    popular items, news (counts and lists cached a minute: see zwfw.portal)."""
+    from zwfw.portal.home import popular_items
+    from zwfw.portal.views import browse_counts, life_events
+
+    return render(
+        request,
+        "core/home.html",
+        {
+            "person_themes": [t for t in browse_counts("theme_person") if t.count],
+            "legal_themes": [t for t in browse_counts("theme_legal") if t.count],
+            "life_events": life_events(),
+            "popular": popular_items(),
+        },
+    )
 
 
 def _wants_json(request: HttpRequest) -> bool:
