@@ -51,6 +51,7 @@ def _register_routers() -> None:
     api.add_router("/", cases_router)
     api.add_router("/", "zwfw.cases.api_dataset.router")
     api.add_router("/", licences_router)
+    api.add_router("/", "zwfw.licences.api_library.router")
     api.add_router("/supervision", "zwfw.supervision.api.router")
     api.add_router("/", "zwfw.ratings.api.router")
     api.add_router("/indicators", "zwfw.indicators.api.router")

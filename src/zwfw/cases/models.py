@@ -465,6 +465,11 @@ class Notice(models.Model):
     file = models.ForeignKey(
         StoredFile, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    seal_signature = models.BinaryField(
+        blank=True,
+        default=b"",
+        help_text="SES_Signature (GB/T 38540) of the issuing department's seal over the PDF",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

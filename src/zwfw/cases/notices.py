@@ -763,13 +763,20 @@ def issue_notice(case: Case, kind: str, facts: Mapping[str, Any], *, defer: bool
         password = merged.get("query_password")
         data = jsonable_facts(merged)
         stored = None
+        seal_signature = b""
         if not defer or password:
             pdf = render_notice_pdf(
                 kind, {**data, "query_password": password} if password else data
             )
-            stored = _store(case, title, number, pdf)
+            stored, seal_signature = _seal_and_store(case, title, number, pdf)
         notice = Notice.objects.create(
-            case=case, kind=kind, number=number, title=title, data=data, file=stored
+            case=case,
+            kind=kind,
+            number=number,
+            title=title,
+            data=data,
+            file=stored,
+            seal_signature=seal_signature if stored is not None else b"",
         )
         audit.record(
             "cases:notice:issue",
@@ -780,6 +787,38 @@ def issue_notice(case: Case, kind: str, facts: Mapping[str, Any], *, defer: bool
         if stored is None:
             transaction.on_commit(lambda: _enqueue_render(notice.pk))
     return notice
+
+
+def seal_pdf(case: Case, title: str, number: str, pdf: bytes) -> tuple[bytes, bytes]:
+    """The department's electronic seal on a notice (电子文书): ``(sealed PDF, SES_Signature)``.
+
+    The seal's picture covers the placeholder circle of :func:`seal_box` on the last page, as
+    the appearance of a PAdES signature (any PDF reader checks it); the department's SM2 seal
+    key then signs the sealed PDF as a GB/T 38540 ``SES_Signature``, kept with the notice.
+    """
+    from zwfw.signing import pades
+    from zwfw.signing import services as signing
+
+    seal = signing.seal_for(case.department)
+    authority = signing.ensure_node_authority()
+    x, y, width, height = seal_box()
+    sealed = pades.sign_pdf(
+        pdf,
+        key_pem=authority.pdf_key_pem,
+        cert_pem=authority.pdf_cert_pem,
+        ca_chain_pem=authority.pdf_ca_cert_pem,
+        reason=f"{title} {number}",
+        location=case.department.name,
+        visible_box=(int(x), int(y), int(x + width), int(y + height)),
+        page=-1,
+        stamp_image=bytes(seal.picture_png),
+    )
+    return sealed, signing.sign_bytes(seal, sealed)
+
+
+def _seal_and_store(case: Case, title: str, number: str, pdf: bytes) -> tuple[StoredFile, bytes]:
+    sealed, seal_signature = seal_pdf(case, title, number, pdf)
+    return _store(case, title, number, sealed), seal_signature
 
 
 def _store(case: Case, title: str, number: str, pdf: bytes) -> StoredFile:
@@ -806,12 +845,18 @@ def _enqueue_render(notice_id: int) -> None:
 def render_notice(notice_id: int) -> Notice:
     """Render and store a deferred notice's PDF (idempotent: a rendered notice is left alone)."""
     with transaction.atomic():
-        notice = Notice.objects.select_for_update().select_related("case").get(pk=notice_id)
+        notice = (
+            Notice.objects.select_for_update(of=("self",))
+            .select_related("case__department")
+            .get(pk=notice_id)
+        )
         if notice.file_id is not None:
             return notice
         pdf = render_notice_pdf(notice.kind, notice.data)
-        notice.file = _store(notice.case, notice.title, notice.number, pdf)
-        notice.save(update_fields=["file"])
+        notice.file, notice.seal_signature = _seal_and_store(
+            notice.case, notice.title, notice.number, pdf
+        )
+        notice.save(update_fields=["file", "seal_signature"])
         audit.record(
             "cases:notice:render", "cases.notice", notice.pk, after={"number": notice.number}
         )

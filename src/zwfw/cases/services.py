@@ -703,10 +703,12 @@ def reference_licence(
     """Name an electronic licence (证照标识) instead of uploading a copy (免提交).
 
     The checklist entry must accept a licence (``licence_type`` set in the catalogue) and the
-    identifier must be a well-formed GB/T 36904 identifier with its check character. 用证授权
-    (the holder authorising this department to read it) comes with the licence library API.
+    identifier must be a well-formed GB/T 36904 identifier with its check character. Naming a
+    licence held in this node's library is 用证授权: the department may read it for this case
+    (``zwfw.licences.use.grant_for_case_reference``; someone else's licence is refused).
     """
     from zwfw.licences.identifiers import parse_identifier
+    from zwfw.licences.use import grant_for_case_reference
 
     identifier = parse_identifier((licence_identifier or "").strip()).text
     with transaction.atomic():
@@ -721,6 +723,7 @@ def reference_licence(
                 "This material cannot be replaced by a licence.",
                 field="checklist_index",
             )
+        grant_for_case_reference(case, identifier)
         return _attach(
             case,
             user,

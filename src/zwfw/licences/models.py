@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from zwfw.cases.models import Case
+from zwfw.catalog.models import Item
 from zwfw.core.pii import BlindIndexField, EncryptedTextField
 from zwfw.organisations.models import Department
 from zwfw.signing.models import Seal
@@ -88,6 +89,11 @@ class Licence(models.Model):
     pdf_name = models.CharField(max_length=200, blank=True)
     ofd_sha = models.CharField(max_length=64, blank=True)
     ofd_name = models.CharField(max_length=200, blank=True)
+    shown_fields = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="face field names the holder shows on public verification; null = default",
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -100,3 +106,44 @@ class Licence(models.Model):
 
     def __str__(self) -> str:
         return self.identifier
+
+
+class ItemLicenceType(models.Model):
+    """The licence type a catalogue item's 出证办结 issues (linked by the type's code)."""
+
+    item = models.OneToOneField(Item, on_delete=models.CASCADE, related_name="licence_binding")
+    licence_type = models.ForeignKey(LicenceType, on_delete=models.PROTECT, related_name="items")
+    bound_by = models.CharField(max_length=128, blank=True)
+    bound_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.item_id} → {self.licence_type_id}"
+
+
+class LicenceGrant(models.Model):
+    """用证授权: the holder lets one department read one licence, for one case or a purpose."""
+
+    licence = models.ForeignKey(Licence, on_delete=models.PROTECT, related_name="grants")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, null=True, blank=True, related_name="licence_grants"
+    )
+    fields = models.JSONField(
+        default=list, blank=True, help_text="face field names the department may read; [] = all"
+    )
+    purpose = models.CharField(max_length=200)
+    granted_by = models.CharField(max_length=128, help_text="account id of the holder (or agent)")
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    reads = models.PositiveIntegerField(default=0)
+    last_read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["department", "licence"], name="licence_grant_dept_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.licence_id} → {self.department_id}"

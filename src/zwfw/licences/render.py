@@ -42,6 +42,7 @@ class Face:
     issued_on: str
     verify_url: str
     seal_png: bytes
+    watermark: str = ""  # copies: the trust-level text of SPEC §9, across the page
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -97,9 +98,23 @@ def render_pdf(face: Face) -> bytes:
         sh * mm,
         mask="auto",
     )
+    if face.watermark:
+        _draw_watermark(canvas, face.watermark, font)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+def _draw_watermark(canvas: Canvas, text: str, font: str) -> None:
+    """``text`` in light grey, diagonal, repeated over the page so that no part is left bare."""
+    canvas.saveState()
+    canvas.setFillColor(colors.Color(0.55, 0.55, 0.55, alpha=0.35))
+    canvas.setFont(font, 11)
+    canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
+    canvas.rotate(30)
+    for row in range(-7, 8):
+        canvas.drawCentredString(0, row * 34 * mm / 1.2, text)
+    canvas.restoreState()
 
 
 def _font_index(path: str) -> int:

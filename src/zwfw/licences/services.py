@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +40,7 @@ from zwfw.core.errors import Conflict, NotFound, ValidationError
 from zwfw.core.masking import mask_id_number
 from zwfw.core.validators import validate_uscc
 from zwfw.licences import identifiers, render
-from zwfw.licences.models import HolderKind, Licence, LicenceType, SerialCounter
+from zwfw.licences.models import HolderKind, ItemLicenceType, Licence, LicenceType, SerialCounter
 from zwfw.organisations.models import Department
 from zwfw.signing import ofd, pades
 from zwfw.signing import services as signing
@@ -55,6 +56,10 @@ DEFAULT_FACE_FIELDS: list[dict[str, Any]] = [
     {"name": "case_number", "label": "办件编号", "type": "string", "required": False},
 ]
 _FACE_TYPES = {"string", "date", "number"}
+
+
+def actor_text(actor: Any) -> str:
+    return _actor(actor)
 
 
 def _actor(actor: Any) -> str:
@@ -141,7 +146,7 @@ def signed_package(licence: Licence) -> dict[str, Any]:
 # --- types ----------------------------------------------------------------------------------
 
 
-def _check_face_fields(fields: Any) -> list[dict[str, Any]]:
+def check_face_fields(fields: Any) -> list[dict[str, Any]]:
     if not isinstance(fields, list):
         raise ValidationError(
             "licences.face_fields", "照面信息定义应为列表。", "A list is required."
@@ -159,8 +164,47 @@ def _check_face_fields(fields: Any) -> list[dict[str, Any]]:
             raise ValidationError(
                 "licences.face_fields", f"照面字段“{name}”类型无效。", f"Bad type for {name}."
             )
+        pattern = entry.get("format")
+        if pattern is not None:
+            try:
+                re.compile(str(pattern))
+            except re.error as exc:
+                raise ValidationError(
+                    "licences.face_fields",
+                    f"照面字段“{name}”的格式不是有效的正则表达式。",
+                    f"Bad format pattern for {name}: {exc}",
+                ) from exc
         seen.add(name)
-    return fields
+    return [
+        {
+            "name": entry["name"],
+            "label": str(entry.get("label") or entry["name"])[:100],
+            "type": entry.get("type", "string"),
+            "required": bool(entry.get("required", False)),
+            **({"format": str(entry["format"])} if entry.get("format") is not None else {}),
+        }
+        for entry in fields
+    ]
+
+
+def face_value_problem(entry: dict[str, Any], value: str) -> str:
+    """Why ``value`` does not fit face field ``entry`` (type and format), or ``""``."""
+    label = entry.get("label") or entry["name"]
+    kind = entry.get("type", "string")
+    if kind == "date":
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return f"照面信息“{label}”应为日期（YYYY-MM-DD）。"
+    elif kind == "number":
+        try:
+            float(value)
+        except ValueError:
+            return f"照面信息“{label}”应为数字。"
+    pattern = entry.get("format")
+    if pattern and not re.fullmatch(str(pattern), value):
+        return f"照面信息“{label}”格式不符合要求。"
+    return ""
 
 
 def next_type_code(department: Department) -> str:
@@ -195,7 +239,7 @@ def create_licence_type(
             code=next_type_code(defining_department),
             name=name.strip()[:200],
             holder_kind=holder_kind,
-            face_fields=_check_face_fields(face_fields or DEFAULT_FACE_FIELDS),
+            face_fields=check_face_fields(face_fields or DEFAULT_FACE_FIELDS),
             validity_years=validity_years,
             created_automatically=automatic,
         )
@@ -246,7 +290,11 @@ def _check_face(licence_type: LicenceType, face: dict[str, Any]) -> dict[str, An
                     field=name,
                 )
             continue
-        clean[name] = str(value)[:500]
+        text = str(value)[:500]
+        problem = face_value_problem(entry, text)
+        if problem:
+            raise ValidationError("licences.face_format", problem, problem, field=name)
+        clean[name] = text
     return clean
 
 
@@ -272,20 +320,28 @@ class Timing:
 LAST_TIMING = Timing()
 
 
-def _render_and_sign(licence: Licence, licence_type: LicenceType) -> None:
-    import time
-
-    seal = licence.seal
-    url = verify_url(licence.identifier)
-    face = render.Face(
+def face_of(licence: Licence, *, watermark: str = "") -> render.Face:
+    """What the licence's PDF and OFD print (with ``watermark`` across the page for copies)."""
+    licence_type = licence.licence_type
+    return render.Face(
         title=licence_type.name,
         identifier=licence.identifier,
         lines=_face_lines(licence_type, licence),
         issuer=licence.issuer.name,
         issued_on=notices.chinese_date(licence.issued_at),
-        verify_url=url,
-        seal_png=bytes(seal.picture_png),
+        verify_url=verify_url(licence.identifier),
+        seal_png=bytes(licence.seal.picture_png),
+        watermark=watermark,
     )
+
+
+def _render_and_sign(licence: Licence, licence_type: LicenceType) -> None:
+    import time
+
+    licence.licence_type = licence_type
+    seal = licence.seal
+    face = face_of(licence)
+    url = face.verify_url
     stages: dict[str, float] = {}
     start = time.perf_counter()
     pdf = render.render_pdf(face)
@@ -324,6 +380,8 @@ def issue_licence(
     valid_from: dt.date | None = None,
     previous: Licence | None = None,
     defer_files: bool = False,
+    valid_until: dt.date | None = None,
+    original_number: str = "",
 ) -> Licence:
     """Issue (version 001, or the next version of ``previous``), sign, render, store.
 
@@ -366,7 +424,7 @@ def issue_licence(
             face=clean_face,
             issued_at=now,
             valid_from=start,
-            valid_until=_valid_until(licence_type, start),
+            valid_until=valid_until or _valid_until(licence_type, start),
             case=case,
             previous=previous,
             seal=seal,
@@ -387,6 +445,8 @@ def issue_licence(
             "valid_from": start.isoformat(),
             "valid_until": licence.valid_until.isoformat() if licence.valid_until else None,
         }
+        if original_number:  # a paper licence brought into the library: its number, signed
+            data["original_number"] = original_number[:64]
         canonical = canonical_bytes(data)
         licence.canonical = canonical.decode()
         licence.signature = signing.sign_bytes(seal, canonical)
@@ -412,8 +472,18 @@ def issue_licence(
 
 
 def _type_for_case(case: Case) -> LicenceType:
+    binding = (
+        ItemLicenceType.objects.select_related("licence_type").filter(item_id=case.item_id).first()
+    )
+    if binding is not None:
+        return binding.licence_type
     content = case.item_version.content or {}
     names = content.get("licence_types") or []
+    by_code = LicenceType.objects.filter(
+        code__in=[str(name).strip().upper() for name in names], departments=case.department
+    ).first()
+    if by_code is not None:
+        return by_code
     name = str(names[0] if names else content.get("result_name") or case.item_name)
     found = LicenceType.objects.filter(name=name, departments=case.department).first()
     if found is not None:
@@ -610,14 +680,19 @@ class Verdict:
 
 
 def public_face(licence: Licence) -> dict[str, Any]:
-    """The face data shown publicly: identity numbers of persons masked."""
+    """The face data shown publicly: the fields the holder chose to show (J5), all by default;
+    identity numbers of persons masked either way."""
     face = dict(licence.face)
+    if licence.shown_fields is not None:
+        face = {name: value for name, value in face.items() if name in licence.shown_fields}
     if licence.holder_kind == HolderKind.PERSON and "holder_id" in face:
         face["holder_id"] = mask_id_number(face["holder_id"])
     return face
 
 
 def verify_licence_identifier(identifier: str) -> Verdict:
+    from zwfw.licences import use
+
     text = (identifier or "").strip().upper()
     try:
         parsed = identifiers.parse_identifier(text)
@@ -651,7 +726,7 @@ def verify_licence_identifier(identifier: str) -> Verdict:
         identifier=licence.identifier,
         reason=reason,
         licence_type=licence.licence_type.name,
-        holder_name=licence.holder_name,
+        holder_name=use.public_holder_name(licence),
         issuer=licence.issuer.name,
         issued_at=licence.issued_at,
         valid_from=licence.valid_from,

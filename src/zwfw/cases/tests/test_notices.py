@@ -144,9 +144,12 @@ def form_stream(pdf: bytes, name_marker: bytes = b"/Subtype /Form") -> bytes:
     """The decoded content of the (only) form XObject of a reportlab PDF."""
     start = pdf.index(name_marker)
     begin = pdf.index(b"stream", start) + len(b"stream")
+    begin += 2 if pdf[begin : begin + 2] == b"\r\n" else 1  # the one end-of-line after "stream"
     end = pdf.index(b"endstream", begin)
-    raw = pdf[begin:end].strip()
-    return zlib.decompress(base64.a85decode(raw, adobe=True))
+    raw = pdf[begin:end]
+    if raw.lstrip().startswith(b"<~") or raw.rstrip().endswith(b"~>"):  # ASCII85 layer
+        raw = base64.a85decode(raw.strip(), adobe=True)
+    return zlib.decompressobj().decompress(raw)  # ignores the end-of-line before "endstream"
 
 
 # --- numbers, kinds, dates --------------------------------------------------------------------
@@ -492,7 +495,8 @@ def test_issue_notice_stores_file_rows_and_audit(
 def test_stored_facts_render_the_same_document_again(case: Case) -> None:
     notice = issue_notice(case, "correction", {"items": CORRECTION_ITEMS, "note": "请网上补正"})
     notice.refresh_from_db()
-    assert render_notice_pdf("correction", notice.data) == notice_pdf_bytes(notice)
+    # the stored file is the same rendering with the seal appended as an incremental update
+    assert notice_pdf_bytes(notice).startswith(render_notice_pdf("correction", notice.data))
 
 
 def test_numbers_increase_per_kind(case: Case) -> None:
@@ -565,3 +569,26 @@ def test_a_failed_render_leaves_nothing_behind(case: Case) -> None:
     assert not Notice.objects.exists()
     assert not StoredFile.objects.exists()
     assert not AuditRecord.objects.filter(action="cases:notice:issue").exists()
+
+
+# --- the department's seal (电子文书) ---------------------------------------------------------
+
+
+@needs_poppler
+def test_issued_notice_carries_the_department_seal_any_reader_can_check(
+    case: Case, tmp_path: Path
+) -> None:
+    from zwfw.signing import services as signing
+
+    notice = issue_notice(case, "correction", {"items": CORRECTION_ITEMS})
+    notice.refresh_from_db()
+    pdf = notice_pdf_bytes(notice)
+    path = tmp_path / "notice.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, check=False)
+    assert "Signature is Valid" in out.stdout, out.stdout
+    # the SES_Signature of the department's SM2 seal covers exactly the stored PDF
+    assert signing.verify_ses(bytes(notice.seal_signature), pdf).ok
+    tampered = pdf.replace(b"/Title", b"/Titlf", 1)
+    assert not signing.verify_ses(bytes(notice.seal_signature), tampered).ok
+    assert signing.seal_for(case.department).department_id == case.department_id
