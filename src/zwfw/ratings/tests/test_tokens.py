@@ -192,3 +192,77 @@ def test_open_case_token_waits_for_the_decision(people: dict[str, Any], case: Ca
     assert info.value.code == "ratings.case_not_rateable"
     assert services.token_state(services.token_row(token)) == "not_yet"
     assert services.token_row(token).used_at is None
+
+
+# --- concurrency (PostgreSQL: row locks and threads) ------------------------------------------
+
+
+def _run_threads(*targets: Any) -> list[Any]:
+    import threading
+
+    from django.db import connection
+
+    results: list[Any] = [None] * len(targets)
+    start = threading.Barrier(len(targets))
+
+    def runner(position: int, target: Any) -> None:
+        try:
+            start.wait(timeout=10)
+            results[position] = target()
+        except Exception as exc:  # the loser's Conflict is the result
+            results[position] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(i, t)) for i, t in enumerate(targets)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def _postgres() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+postgres_only = pytest.mark.skipif(not _postgres(), reason="row locks and threads: PostgreSQL")
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_one_token_used_twice_at_once_rates_once(people: dict[str, Any]) -> None:
+    from zwfw.ratings.tests.conftest import closed_case
+
+    token = token_of(services.rating_url_for_case(closed_case(people)))
+    results = _run_threads(
+        lambda: services.rate_by_token(token, level=1),
+        lambda: services.rate_by_token(token, level=5, text="x"),
+    )
+    assert sum(isinstance(r, Rating) for r in results) == 1, results
+    loser = next(r for r in results if not isinstance(r, Rating))
+    assert isinstance(loser, Conflict)
+    assert loser.code in {"ratings.token_used"}
+    assert Rating.objects.count() == 1
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_tokens_of_one_case_at_once_rate_it_once(people: dict[str, Any]) -> None:
+    from zwfw.ratings.tests.conftest import closed_case
+
+    case = closed_case(people)
+    first = token_of(services.rating_url_for_case(case))
+    second = token_of(services.rating_url_for_case(case))
+    results = _run_threads(
+        lambda: services.rate_by_token(first, level=2),
+        lambda: services.rate_by_token(second, level=2),
+    )
+    assert sum(isinstance(r, Rating) for r in results) == 1, results
+    loser = next(r for r in results if not isinstance(r, Rating))
+    assert isinstance(loser, Conflict)
+    assert loser.code == "ratings.already_rated"
+    assert Rating.objects.filter(case=case).count() == 1
+    assert RatingToken.objects.filter(used_at__isnull=False).count() == 1
