@@ -323,3 +323,18 @@ def test_tokens_over_http(people: dict[str, Any], case: Case) -> None:
         )
     error_of(post(clerk, "/ratings/visit-tokens", {"department_id": 999999}), 404)
     error_of(post(Client(), "/ratings/visit-tokens", {"department_id": people["market"].pk}), 401)
+
+
+def test_admin_pages_are_read_only_and_masked(people: dict[str, Any], case: Case) -> None:
+    rect_id = rate(people, case).json()["rectification_id"]
+    root = User.objects.create_superuser("root", password="x" * 12, kind="staff")
+    client = login(root)
+    rating_id = Rectification.objects.get(pk=rect_id).rating_id
+    page = client.get(f"/admin/ratings/rating/{rating_id}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "139****5678" in html
+    assert "13912345678" not in html
+    assert client.get("/admin/ratings/rectification/").status_code == 200
+    assert client.get(f"/admin/ratings/rectification/{rect_id}/change/").status_code == 200
+    assert client.get("/admin/ratings/rating/add/").status_code == 403
