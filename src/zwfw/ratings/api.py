@@ -23,7 +23,7 @@ from pydantic import Field
 
 from zwfw.cases import selectors as case_selectors
 from zwfw.core import audit, idempotency
-from zwfw.core.errors import NotAuthenticated, NotFound, PermissionDenied
+from zwfw.core.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied
 from zwfw.core.masking import mask_phone, mask_text
 from zwfw.identity.models import User
 from zwfw.organisations.models import Department
@@ -405,6 +405,51 @@ def rate_case(request: HttpRequest, body: RateCaseIn) -> Status:
 
     status, payload = idempotency.run(request, body.dict(), create)
     return Status(status, payload)
+
+
+class CaseRatingOut(Schema):
+    case_number: str | None
+    rateable: bool = Field(description="可以评价（已办结，或超期未办结）且尚未评价")
+    reason: str = Field(description="不能评价时的原因")
+    rating: RatingOut | None
+
+
+@router.get(
+    "/ratings/mine",
+    response=RatingPage,
+    auth=django_auth,
+    summary="My ratings — 我的评价",
+)
+def my_ratings(request: HttpRequest, cursor: str | None = None, limit: int = 20) -> dict[str, Any]:
+    user = _me(request)
+    page = selectors.my_ratings(user, cursor=cursor, limit=limit)
+    return {"items": [rating_out(r) for r in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get(
+    "/ratings/for-case/{ref}",
+    response=CaseRatingOut,
+    auth=django_auth,
+    summary="Whether the applicant can rate a case now, and the rating if given",
+)
+def case_rating(request: HttpRequest, ref: str) -> dict[str, Any]:
+    user = _me(request)
+    case = case_selectors.case_for_applicant(user, ref, _acting(request))
+    rating = selectors.case_rating(case)
+    reason = ""
+    if rating is not None:
+        reason = "该办件已评价。"
+    else:
+        try:
+            services.check_case_rateable(case)
+        except Conflict as error:
+            reason = error.message
+    return {
+        "case_number": case.number,
+        "rateable": not reason,
+        "reason": reason,
+        "rating": rating_out(rating) if rating else None,
+    }
 
 
 @router.get(

@@ -132,6 +132,23 @@ def ratings_for_staff(
     return _newest_first(queryset, cursor, limit)
 
 
+def my_ratings(user: Any, *, cursor: str | None = None, limit: int = 20) -> Page[Rating]:
+    """The ratings ``user`` gave while signed in (QR ratings are anonymous)."""
+    queryset = Rating.objects.filter(rater_id=user.pk).select_related(
+        "department", "item", "case", "rectification"
+    )
+    return _newest_first(queryset.defer("case__workflow_state", "case__form_data"), cursor, limit)
+
+
+def case_rating(case: Any) -> Rating | None:
+    """The case's 一事一评 rating, if any."""
+    return (
+        Rating.objects.filter(kind=RatingKind.CASE, case=case)
+        .select_related("department", "item", "case", "rectification")
+        .first()
+    )
+
+
 def overdue_q(today: dt.date) -> Q:
     """Rectifications past their deadline: the department has not answered within its working
     days, or a 限期整改 is not closed by its ledger deadline (decision 0020)."""

@@ -338,3 +338,25 @@ def test_admin_pages_are_read_only_and_masked(people: dict[str, Any], case: Case
     assert client.get("/admin/ratings/rectification/").status_code == 200
     assert client.get(f"/admin/ratings/rectification/{rect_id}/change/").status_code == 200
     assert client.get("/admin/ratings/rating/add/").status_code == 403
+
+
+def test_applicant_sees_whether_and_how_a_case_was_rated(
+    people: dict[str, Any], case: Case
+) -> None:
+    person = login(people["person"])
+    state = get(person, f"/ratings/for-case/{case.number}").json()
+    assert state == {"case_number": case.number, "rateable": True, "reason": "", "rating": None}
+    open_case = closed_case(people)
+    Case.objects.filter(pk=open_case.pk).update(status="in_progress", due_date=None)
+    waiting = get(person, f"/ratings/for-case/{open_case.pk}").json()
+    assert waiting["rateable"] is False
+    assert "办结后才能评价" in waiting["reason"]
+    assert rate(people, case, level=2, text="").status_code == 201
+    rated = get(person, f"/ratings/for-case/{case.number}").json()
+    assert rated["rateable"] is False
+    assert rated["rating"]["level"] == 2
+    mine = get(person, "/ratings/mine").json()
+    assert [r["case_number"] for r in mine["items"]] == [case.number]
+    assert get(login(people["stranger"]), "/ratings/mine").json()["items"] == []
+    error_of(get(login(people["stranger"]), f"/ratings/for-case/{case.number}"), 404)
+    error_of(get(Client(), "/ratings/mine"), 401)
