@@ -234,7 +234,10 @@ def _applicant(case: Case, reveal: bool) -> list[tuple[str, str]]:
         ("申请者", name),
         (
             "证件号码",
-            case.applicant_id_number if reveal else mask_id_number(case.applicant_id_number),
+            # A company's USCC is public (营业执照); a person's ID number is masked.
+            case.applicant_id_number
+            if (reveal or company)
+            else mask_id_number(case.applicant_id_number),
         ),
         ("联系人", case.contact_name if reveal else mask_name(case.contact_name)),
         ("联系电话", case.contact_phone if reveal else mask_phone(case.contact_phone)),
@@ -257,13 +260,31 @@ def _form_rows(case: Case, reveal: bool) -> list[tuple[str, str]]:
         else:
             text = str(value if value is not None else "")
         if not reveal and text:
-            kind = field.get("type")
-            if kind == "phone":
-                text = mask_phone(text)
-            elif kind == "idcard":
-                text = mask_id_number(text)
+            text = _masked_form_value(field, text, company=case.company_id is not None)
         rows.append((str(field.get("label", field.get("name", ""))), text))
     return rows
+
+
+#: Fields of the default application form that hold a person's data (see
+#: ``zwfw.cases.services.form_definition``); other fields are masked by their type.
+PERSONAL_FORM_FIELDS: dict[str, Any] = {
+    "contact_name": mask_name,
+    "address": lambda _value: "（已隐藏）",
+}
+
+
+def _masked_form_value(field: dict[str, Any], text: str, *, company: bool) -> str:
+    kind = field.get("type")
+    name = field.get("name", "")
+    if kind == "phone":
+        return mask_phone(text)
+    if kind == "idcard":
+        return mask_id_number(text)
+    if name in PERSONAL_FORM_FIELDS:
+        return str(PERSONAL_FORM_FIELDS[name](text))
+    if name == "applicant_name" and not company:
+        return mask_name(text)
+    return text
 
 
 def _materials(case: Case) -> tuple[list[dict[str, Any]], list[CaseMaterial]]:

@@ -372,3 +372,56 @@ def test_detail_query_count_is_bounded(world: dict[str, Any], count_queries: Any
         response = reviewer.get(url(case))
     assert response.status_code == 200
     assert CaseEvent.objects.filter(case=case).count() == 4
+
+
+def test_form_values_of_a_person_are_masked_until_revealed(world: dict[str, Any]) -> None:
+    case = services.create_draft(world["person"], "XK00012000-3-511600-11511600511600040M-01")
+    services.update_draft(
+        world["person"],
+        case,
+        {"contact_name": "李娜", "contact_phone": "13800138000", "address": "广安区建设路1号"},
+    )
+    for index, entry in enumerate(case.item_version.content.get("materials", [])):
+        if entry.get("required", True):
+            services.add_material_upload(
+                world["person"],
+                case,
+                checklist_index=index,
+                name="m.pdf",
+                data=PDF + bytes([index]),
+            )
+    case = services.submit(world["person"], case).case
+    client = client_for(world["clerk"])
+    masked = dict(client.get(url(case)).context["form_rows"])
+    assert (masked["联系人"], masked["联系电话"], masked["通讯地址"]) == (
+        "李*",
+        "138****8000",
+        "（已隐藏）",
+    )
+    shown = dict(client.get(url(case) + "?reveal=1").context["form_rows"])
+    assert (shown["联系人"], shown["联系电话"], shown["通讯地址"]) == (
+        "李娜",
+        "13800138000",
+        "广安区建设路1号",
+    )
+
+
+def test_a_companys_uscc_is_not_masked(world: dict[str, Any]) -> None:
+    company = world["company"]
+    case = services.create_draft(
+        world["agent"], "XK00012000-3-511600-11511600511600040M-01", acting_uscc=company.uscc
+    )
+    for index, entry in enumerate(case.item_version.content.get("materials", [])):
+        if entry.get("required", True):
+            services.add_material_upload(
+                world["agent"],
+                case,
+                checklist_index=index,
+                name="m.pdf",
+                data=PDF + bytes([index]),
+                acting_uscc=company.uscc,
+            )
+    case = services.submit(world["agent"], case, acting_uscc=company.uscc).case
+    applicant = dict(client_for(world["clerk"]).get(url(case)).context["applicant"])
+    assert applicant["申请者"] == "示例餐饮管理有限公司"
+    assert applicant["证件号码"] == "91511602MA6CXY2P91"
