@@ -13,10 +13,14 @@ Fixtures
 ``phone_page``    the same at 360×740 (touch, mobile user agent);
 ``demo_world``    the demo data of ``zwfw load_demo`` (about 3–4 s; the transactional test
                   flushes it afterwards);
+``demo_node``     the same without the journey citizens, their company and the sample cases
+                  (for journeys that register people), with the case-handling staff;
 ``login``         ``login(page, identifier, password=DEMO_PASSWORD)`` signs in through the form;
 ``screenshot``    ``screenshot(page, name)`` saves ``<name>-<width>.png`` (full page) under
                   ``$ZWFW_SCREENSHOT_DIR`` (default ``var/screenshots/``);
                   ``screenshot.widths(page, name, (360, 1280))`` resizes and saves each width;
+``off_the_loop``  ``off_the_loop(function, *args)`` runs service calls that sign PDFs outside
+                  Playwright's event loop (a plain function, not a fixture);
 ``axe``           ``axe(page)`` runs axe-core (WCAG 2.1 A/AA rules) and returns the serious and
                   critical violations as ``[{"id", "impact", "help", "targets"}]``.
 
@@ -47,10 +51,19 @@ TIMEOUT_MS = 15_000
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+CSP_MIDDLEWARE = "zwfw.portal.middleware.ContentSecurityPolicyMiddleware"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "browser: drives Chromium through Playwright (skipped without /usr/bin/chromium)"
     )
+    # The pages are tested under their Content-Security-Policy (no inline script or style):
+    # make sure the live server sends it even where the settings do not list the middleware.
+    from django.conf import settings
+
+    if settings.configured and CSP_MIDDLEWARE not in settings.MIDDLEWARE:
+        settings.MIDDLEWARE = [*settings.MIDDLEWARE, CSP_MIDDLEWARE]
 
 
 def screenshot_dir() -> Path:
@@ -141,6 +154,32 @@ def demo_world(transactional_db: None) -> dict[str, int]:
 
 
 @pytest.fixture
+def demo_node(transactional_db: None) -> None:
+    """The demo node before any citizen registered: reference data, departments and staff
+    (with the journey departments' clerk, reviewer and decider), catalogue, registries."""
+    from zwfw.cases import processes
+    from zwfw.cases.demo import load_staff_roles
+    from zwfw.catalog.demo import load_demo_catalog
+    from zwfw.catalog.synonyms import seed_synonyms
+    from zwfw.core import context
+    from zwfw.core.calendar import seed_calendar
+    from zwfw.core.demo import load_departments, load_users
+    from zwfw.organisations.divisions import load_divisions
+    from zwfw.registries.demo import load_demo_registries
+
+    with context.bind(actor="system:load_demo"):
+        load_divisions()
+        seed_calendar()
+        load_departments()
+        load_users()
+        seed_synonyms()
+        load_demo_catalog()
+        load_demo_registries()
+        processes.ensure_builtin()
+        load_staff_roles()
+
+
+@pytest.fixture
 def login() -> Callable[..., None]:
     from zwfw.core.demo import DEMO_PASSWORD
 
@@ -201,6 +240,53 @@ def no_horizontal_scroll(page: Any) -> bool:
             "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
         )
     )
+
+
+def off_the_loop(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run ``function`` in a thread of its own and return its result (or raise its error).
+
+    Playwright's sync API keeps an asyncio event loop in the test's thread; code that runs
+    its own loop (pyHanko signs PDFs with ``asyncio.run``: notices and licences at a case's
+    steps) cannot run there. Staff steps done through the services in a browser test go
+    through this. The thread closes its database connection when done.
+    """
+    import threading
+
+    from django.db import connections
+
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = function(*args, **kwargs)
+        except BaseException as exc:  # handed back to the test's thread
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=target, name="staff-step")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+def overflowing(page: Any) -> list[str]:
+    """Elements that reach past the viewport's right edge (what breaks a narrow layout)."""
+    found: list[str] = page.evaluate(
+        """() => {
+            const width = document.documentElement.clientWidth;
+            return [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > width + 1)
+                .slice(0, 8)
+                .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                     + (e.className && typeof e.className === 'string'
+                        ? '.' + e.className.split(' ').join('.') : '')
+                     + ' ' + Math.round(e.getBoundingClientRect().right));
+        }"""
+    )
+    return found
 
 
 @pytest.fixture
