@@ -225,6 +225,8 @@ def issue_manually(
             field="holder_kind",
         )
     number = _check_holder(holder_kind, holder_id_number, "holder_id_number")
+    # the holder's name and number are face fields of every type: filled from the holder
+    face = {"holder_name": holder_name.strip(), "holder_id": number, **face}
     return services.issue_licence(
         licence_type=licence_type,
         holder_kind=holder_kind,
