@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from zwfw.catalog.models import Item
+from zwfw.core.errors import ValidationError
 from zwfw.licences import manage, services
 from zwfw.licences.models import ItemLicenceType, Licence, LicenceType
 from zwfw.licences.tests.conftest import MARKET_USCC
@@ -120,9 +121,10 @@ def test_a_bound_item_issues_its_linked_type(world: dict[str, Any], market: Any)
     assert ItemLicenceType.objects.count() == 1
     # cases of the item now issue the bound type (its required address comes from the case
     # form: missing here, so the face check refuses — the type is really used)
-    with pytest.raises(Exception) as missing:
+    with pytest.raises(ValidationError) as missing:
         closed_case_licence(world)
-    assert "address" in str(missing.value) or "经营场所" in str(missing.value)
+    assert missing.value.code == "licences.face_required"
+    assert missing.value.field == "address"
 
 
 def test_manual_issuance_by_a_decider(world: dict[str, Any], market: Any) -> None:
@@ -169,7 +171,10 @@ def test_manual_issuance_by_a_decider(world: dict[str, Any], market: Any) -> Non
     assert verdict.valid_until is not None  # five years from the type
 
 
-CSV_HEADER = "证照类型代码,持证主体类型,持证主体名称,持证主体证件号码,发证日期,有效期至,原证照编号,经营场所,核准日期,许可证编号"
+CSV_HEADER = (
+    "证照类型代码,持证主体类型,持证主体名称,持证主体证件号码,发证日期,有效期至,原证照编号,"
+    "经营场所,核准日期,许可证编号"
+)
 
 
 def test_paper_licences_are_imported_row_by_row(world: dict[str, Any], market: Any) -> None:
@@ -206,7 +211,8 @@ def test_paper_licences_are_imported_row_by_row(world: dict[str, Any], market: A
     ]
     first, second = (Licence.objects.get(identifier=i) for i in report["identifiers"])
     assert first.valid_from.isoformat() == "2023-05-01"
-    assert first.valid_until is not None and first.valid_until.isoformat() == "2028-04-30"
+    assert first.valid_until is not None
+    assert first.valid_until.isoformat() == "2028-04-30"
     assert json.loads(first.canonical)["original_number"] == "JY001"
     assert second.holder_name == "王强"
     assert not second.pdf_name  # rendered on first download
