@@ -58,6 +58,7 @@ from zwfw.supervision.models import (
     Rule,
     RunState,
     Warning,
+    WarningCount,
 )
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ TASK = CaseTask._meta.db_table
 EVENT = CaseEvent._meta.db_table
 SPECIAL = SpecialProcedure._meta.db_table
 WARNING = Warning._meta.db_table
+ORDER = Order._meta.db_table
 DAYS = DayIndex._meta.db_table
 
 OPEN_SQL = "c.status IN ({})".format(", ".join(f"'{s.value}'" for s in OPEN_STATUSES))
@@ -96,6 +98,11 @@ class Context:
     lookback_from: dt.datetime  # full pass: final cases closed since
     today_natural: int
     today_working: int
+    #: Department changes (转办) always bump ``Case.updated_at``: even a full pass refreshes
+    #: the departments of cases changed since the previous run only (None: first run ever).
+    refresh_after: dt.datetime | None = None
+    #: Departments that warnings moved away from in this run (their counts change too).
+    left_departments: set[int] = field(default_factory=set)
 
 
 def _d(value: dt.date) -> Any:
@@ -132,6 +139,9 @@ class Branch:
     d: str = "NULL"
     department: str = "c.department_id"
     group: bool = False
+    #: The 结果描述 as SQL over ``h.no`` (case number), ``h.n`` and ``h.d``; ``{percent}`` and
+    #: ``{max_days}`` are filled with the rule's (integer) thresholds.
+    text: str = "'办件' || h.no || '触发监察规则。'"
 
 
 def percent_of(rule: Rule) -> int:
@@ -167,6 +177,8 @@ BRANCHES: dict[str, list[Branch]] = {
             d="MIN(t.due_date)",
             department="MIN(t.department_id)",
             group=True,
+            text="'办件' || h.no || '有' || h.n || '个办理环节超过环节时限（最早应于' || h.d "
+            "|| '办结）。'",
         )
     ],
     # R02 临近超期 (yellow): used ≥ percent of the limit, not yet overdue (that is R03).
@@ -184,6 +196,8 @@ BRANCHES: dict[str, list[Branch]] = {
             ],
             n=USED_SQL,
             d="c.due_date",
+            text="'办件' || h.no || '已用' || h.n || '个计时日，达到承诺时限的{percent}%%，应于' "
+            "|| h.d || '前办结。'",
         )
     ],
     # R03 超期 (red): past the due date with the clock running.
@@ -194,6 +208,7 @@ BRANCHES: dict[str, list[Branch]] = {
             f"c.due_date IS NOT NULL AND {OVERDUE_SQL}",
             lambda ctx, rule: [_d(ctx.today)],
             d="c.due_date",
+            text="'办件' || h.no || '已超过承诺办结期限（' || h.d || '）仍未办结。'",
         )
     ],
     # R04 不予受理 / 不予许可 / 退回 without a reason.
@@ -205,6 +220,8 @@ BRANCHES: dict[str, list[Branch]] = {
             "(c.decision = 'reject' AND TRIM(c.decision_reason) = ''))",
             _no_params,
             n="CASE WHEN c.status = 'refused' THEN 1 ELSE 2 END",
+            text="'办件' || h.no || CASE WHEN h.n = 1 THEN '不予受理但未说明理由。' "
+            "ELSE '作出不予许可决定但未说明理由。' END",
         ),
         Branch(
             "any",
@@ -213,6 +230,7 @@ BRANCHES: dict[str, list[Branch]] = {
             f"({', '.join(repr(o) for o in REASONED_OUTCOMES)}) AND TRIM(t.opinion) = '')",
             _no_params,
             n="3",
+            text="'办件' || h.no || '有环节退回或不予办理但未填写理由。'",
         ),
     ],
     # R05 未经审查作出决定: closed with a decision but no finished review (or 即办) step.
@@ -223,6 +241,7 @@ BRANCHES: dict[str, list[Branch]] = {
             f"c.status = 'closed' AND c.decision <> '' AND NOT EXISTS (SELECT 1 FROM {TASK} t "
             "WHERE t.case_id = c.id AND t.status = 'done' AND t.kind IN ('review', 'handle'))",
             _no_params,
+            text="'办件' || h.no || '已作出决定，但没有完成审查环节的记录。'",
         )
     ],
     # R06 暂停计时过长: paused longer than allowed, or a 特别程序 past its expected end.
@@ -238,6 +257,8 @@ BRANCHES: dict[str, list[Branch]] = {
                 _d(ctx.today),
             ],
             d="c.paused_since",
+            text="'办件' || h.no || '自' || h.d || '起暂停计时，已超过允许的{max_days}个自然日"
+            "或特别程序预计结束日期。'",
         )
     ],
     # R07 收费不在目录: no payment records exist yet — see :func:`fee_branches`.
@@ -250,6 +271,8 @@ BRANCHES: dict[str, list[Branch]] = {
             f"c.status = 'closed' AND NOT EXISTS (SELECT 1 FROM {EVENT} e WHERE e.case_id = c.id "
             f"AND e.kind IN ({', '.join(repr(k) for k in STEP_EVENT_KINDS)}))",
             _no_params,
+            text="'办件' || h.no || '已办结，但平台上没有受理、审查或决定环节的记录"
+            "（疑似体外办理）。'",
         )
     ],
 }
@@ -301,11 +324,12 @@ def _hit_select(branch: Branch, rule: Rule, ctx: Context) -> tuple[str, list[Any
     params.append(rule.pk)
     select_params = _column_params(branch, rule, ctx)
     sql = (
-        f"SELECT c.id, c.number, {branch.department}, {branch.n}, {branch.d} "
+        f"SELECT c.id AS case_id, COALESCE(c.number, '') AS no, {branch.department} AS "
+        f"department_id, {branch.n} AS n, {branch.d} AS d "
         f"FROM {CASE} c {branch.joins} WHERE {' AND '.join(where)}"
     )
     if branch.group:
-        sql += " GROUP BY c.id"
+        sql += " GROUP BY c.id, c.number"
     return sql, [*select_params, *params]
 
 
@@ -395,30 +419,6 @@ def _ordinals(day: dt.date) -> tuple[int, int]:
     return row
 
 
-# --- descriptions --------------------------------------------------------------------------------
-
-
-def describe(code: str, case_number: str, n: Any, d: dt.date | None, rule: Rule) -> str:
-    """The warning's 结果描述 (Chinese, for people)."""
-    day = d.isoformat() if d else ""
-    text = {
-        "R01": f"办件{case_number}有{n}个办理环节超过环节时限（最早应于{day}办结）。",
-        "R02": f"办件{case_number}已用{n}个计时日，达到承诺时限的{percent_of(rule)}%，"
-        f"应于{day}前办结。",
-        "R03": f"办件{case_number}已超过承诺办结期限（{day}）仍未办结。",
-        "R04": {
-            1: f"办件{case_number}不予受理但未说明理由。",
-            2: f"办件{case_number}作出不予许可决定但未说明理由。",
-        }.get(int(n or 3), f"办件{case_number}有环节退回或不予办理但未填写理由。"),
-        "R05": f"办件{case_number}已作出决定，但没有完成审查环节的记录。",
-        "R06": f"办件{case_number}自{day}起暂停计时，已超过允许的"
-        f"{max_pause_of(rule)}个自然日或特别程序预计结束日期。",
-        "R07": f"办件{case_number}收取的费用不在事项收费目录中。",
-        "R08": f"办件{case_number}已办结，但平台上没有受理、审查或决定环节的记录（疑似体外办理）。",
-    }.get(code, f"办件{case_number}触发规则{code}。")
-    return text[:500]
-
-
 # --- one rule ------------------------------------------------------------------------------------
 
 
@@ -427,10 +427,15 @@ class RuleResult:
     raised: int = 0
     cleared: int = 0
     updated: int = 0
-    new_warning_ids: list[int] = field(default_factory=list)
+    seconds: float = 0.0
 
-    def as_dict(self) -> dict[str, int]:
-        return {"raised": self.raised, "cleared": self.cleared, "updated": self.updated}
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "raised": self.raised,
+            "cleared": self.cleared,
+            "updated": self.updated,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def _clear(rule: Rule, branches: list[Branch], ctx: Context, reason: str = "") -> int:
@@ -462,9 +467,12 @@ def _refresh_departments(rule: Rule, branches: list[Branch], ctx: Context) -> in
         params: list[Any] = [_d(ctx.today), _d(ctx.today)]
     else:
         params = []
-    scope, scope_params = _changed_scope(ctx)
+    if ctx.refresh_after is None:
+        return 0
+    scope, scope_params = " AND c.updated_at > %s", [_t(ctx.refresh_after)]
     sql = (
-        f"SELECT w.id, {department} FROM {WARNING} w JOIN {CASE} c ON c.id = w.case_id "
+        f"SELECT w.id, {department}, w.department_id FROM {WARNING} w "
+        f"JOIN {CASE} c ON c.id = w.case_id "
         f"WHERE w.rule_id = %s AND w.status = 'open' AND {department} <> w.department_id{scope}"
     )
     params = [*params[:1], rule.pk, *params[1:], *scope_params]
@@ -472,51 +480,73 @@ def _refresh_departments(rule: Rule, branches: list[Branch], ctx: Context) -> in
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     moved: dict[int, list[int]] = defaultdict(list)
-    for warning_id, department_id in rows:
+    for warning_id, department_id, previous in rows:
         if department_id is not None:
             moved[department_id].append(warning_id)
+            ctx.left_departments.add(previous)
     for department_id, ids in moved.items():
         Warning.objects.filter(pk__in=ids).update(department_id=department_id, updated_at=ctx.now)
     return sum(len(ids) for ids in moved.values())
 
 
-def _raise(rule: Rule, branches: list[Branch], ctx: Context) -> list[Warning]:
-    found: dict[int, tuple[str, int, Any, dt.date | None]] = {}
+def _pad(expression: str) -> str:
+    """``expression`` as text, zero-padded to 7 digits (the serial of a number)."""
+    if connection.vendor == "postgresql":
+        return f"LPAD(CAST({expression} AS TEXT), 7, '0')"
+    return f"printf('%07d', {expression})"
+
+
+def _json(pairs: list[tuple[str, str]]) -> str:
+    function = "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
+    arguments = ", ".join(f"'{key}', {value}" for key, value in pairs)
+    return f"{function}({arguments})"
+
+
+def _raise(rule: Rule, branches: list[Branch], ctx: Context) -> int:
+    """INSERT … SELECT the new warnings of every branch (numbers from the locked sequence).
+
+    Branch by branch: a case that two branches hit is inserted by the first, and the second's
+    anti-join sees that row (same transaction).
+    """
+    sequence = _lock_sequence("JC", ctx.today)
+    prefix = f"JC{ctx.today:%Y%m%d}"
+    total = 0
+    thresholds = {"percent": percent_of(rule), "max_days": max_pause_of(rule)}
     with connection.cursor() as cursor:
         for branch in branches:
-            sql, params = _hit_select(branch, rule, ctx)
-            cursor.execute(sql, params)
-            for case_id, case_number, department_id, n, d in cursor.fetchall():
-                found.setdefault(
-                    case_id, (case_number or str(case_id), department_id, n, as_date(d))
-                )
-    if not found:
-        return []
-    serials = reserve_numbers("JC", ctx.today, len(found))
-    warnings = []
-    for serial, (case_id, (case_number, department_id, n, d)) in zip(
-        serials, sorted(found.items()), strict=True
-    ):
-        detail: dict[str, Any] = {"case_number": case_number}
-        if n is not None:
-            detail["n"] = int(n)
-        if d is not None:
-            detail["date"] = d.isoformat()
-        warnings.append(
-            Warning(
-                number=serial,
-                case_id=case_id,
-                rule=rule,
-                severity=rule.severity,
-                department_id=department_id,
-                raised_at=ctx.now,
-                updated_at=ctx.now,
-                status="open",
-                description=describe(rule.code, case_number, n, d, rule),
-                detail=detail,
+            inner, params = _hit_select(branch, rule, ctx)
+            detail = [("case_number", "h.no")]
+            if branch.n != "NULL":
+                detail.append(("n", "h.n"))
+            if branch.d != "NULL":
+                detail.append(("date", "h.d"))
+            text = branch.text.format(**thresholds)
+            cursor.execute(
+                f"INSERT INTO {WARNING} (number, case_id, rule_id, severity, department_id, "
+                "raised_at, updated_at, status, description, detail) "
+                f"SELECT %s || {_pad('%s + ROW_NUMBER() OVER (ORDER BY h.case_id)')}, "
+                "h.case_id, %s, %s, h.department_id, %s, %s, 'open', "
+                f"SUBSTR({text}, 1, 500), {_json(detail)} FROM ({inner}) h",
+                [
+                    prefix,
+                    sequence.last + total,
+                    rule.pk,
+                    rule.severity,
+                    _t(ctx.now),
+                    _t(ctx.now),
+                    *params,
+                ],
             )
-        )
-    return Warning.objects.bulk_create(warnings, batch_size=2000)
+            total += max(cursor.rowcount, 0)
+    if total:
+        sequence.last += total
+        sequence.save(update_fields=["last"])
+    return total
+
+
+def _lock_sequence(prefix: str, day: dt.date) -> NumberSequence:
+    NumberSequence.objects.get_or_create(prefix=prefix, day=day)
+    return NumberSequence.objects.select_for_update().get(prefix=prefix, day=day)
 
 
 def evaluate(rule: Rule, ctx: Context) -> RuleResult:
@@ -527,52 +557,82 @@ def evaluate(rule: Rule, ctx: Context) -> RuleResult:
     if not branches:
         return result
     result.updated = _refresh_departments(rule, branches, ctx)
-    created = _raise(rule, branches, ctx)
-    result.raised = len(created)
-    result.new_warning_ids = [w.pk for w in created if w.pk is not None]
+    result.raised = _raise(rule, branches, ctx)
     return result
 
 
 # --- orders opened and escalated by the sweep ----------------------------------------------------
 
 
-def open_orders_for_warnings(rule: Rule, warning_ids: Iterable[int], ctx: Context) -> int:
-    """督办 orders for new warnings of rules with ``auto_order`` (e.g. R03 红色预警)."""
+def open_orders(rule: Rule, ctx: Context) -> int:
+    """督办 orders for the open warnings of a rule with ``auto_order`` (R03 红色预警) that have
+    none yet: one INSERT … SELECT, numbered from the locked ``DB`` sequence."""
     from zwfw.supervision.services import order_card_for, order_deadline
 
-    ids = list(warning_ids)
-    if not ids or not (rule.parameters or {}).get("auto_order"):
+    if not (rule.parameters or {}).get("auto_order"):
         return 0
     deadline = order_deadline(ctx.today, rule.response_working_days)
-    rows = list(
-        Warning.objects.filter(pk__in=ids, orders__isnull=True).values_list(
-            "pk", "case_id", "department_id", "description"
+    sequence = _lock_sequence("DB", ctx.today)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ORDER} (number, warning_id, case_id, department_id, issued_by, "
+            "issued_by_name, reason, issued_at, response_deadline, status, response, "
+            "responded_by, responded_by_name, escalation_level, card, closed_by, close_note) "
+            f"SELECT %s || {_pad('%s + ROW_NUMBER() OVER (ORDER BY w.id)')}, w.id, w.case_id, "
+            "w.department_id, %s, %s, %s || w.description || %s, %s, %s, 'open', '', '', '', 0, "
+            f"%s, '', '' FROM {WARNING} w WHERE w.rule_id = %s AND w.status = 'open' "
+            f"AND NOT EXISTS (SELECT 1 FROM {ORDER} o WHERE o.warning_id = w.id)",
+            [
+                f"DB{ctx.today:%Y%m%d}",
+                sequence.last,
+                SYSTEM_ACTOR,
+                "电子监察系统",
+                f"{rule.name}：",
+                f"请于{deadline:%Y年%m月%d日}前回复办理情况。",
+                _t(ctx.now),
+                _d(deadline),
+                order_card_for(rule.severity),
+                rule.pk,
+            ],
         )
-    )
-    numbers = reserve_numbers("DB", ctx.today, len(rows))
-    orders = [
-        Order(
-            number=number,
-            warning_id=warning_id,
-            case_id=case_id,
-            department_id=department_id,
-            issued_by=SYSTEM_ACTOR,
-            issued_by_name="电子监察系统",
-            reason=f"{rule.name}：{description}请于{deadline:%Y年%m月%d日}前回复办理情况。",
-            issued_at=ctx.now,
-            response_deadline=deadline,
-            status="open",
-            card=order_card_for(rule.severity),
-        )
-        for number, (warning_id, case_id, department_id, description) in zip(
-            numbers, rows, strict=True
-        )
-    ]
-    Order.objects.bulk_create(orders, batch_size=2000)
-    return len(orders)
+        opened = max(cursor.rowcount, 0)
+    if opened:
+        sequence.last += opened
+        sequence.save(update_fields=["last"])
+    return opened
 
 
 # --- the run -------------------------------------------------------------------------------------
+
+
+def recount_warnings(ctx: Context) -> int:
+    """Refresh :class:`WarningCount`: all of it on a full pass, else the departments whose
+    warnings this run raised, cleared or moved (their ``updated_at`` is the run's ``now``)."""
+    if ctx.full:
+        departments = None
+    else:
+        departments = (
+            set(
+                Warning.objects.filter(updated_at=ctx.now)
+                .values_list("department_id", flat=True)
+                .distinct()
+            )
+            | ctx.left_departments
+        )
+        if not departments:
+            return 0
+    counts = Warning.objects.filter(status="open")
+    stale = WarningCount.objects.all()
+    if departments is not None:
+        counts = counts.filter(department_id__in=departments)
+        stale = stale.filter(department_id__in=departments)
+    rows = [
+        WarningCount(department_id=row["department_id"], severity=row["severity"], count=row["n"])
+        for row in counts.values("department_id", "severity").annotate(n=Count("id"))
+    ]
+    stale.delete()
+    WarningCount.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
 
 
 def _state() -> RunState:
@@ -610,6 +670,7 @@ def run_rules(
             lookback_from=now - dt.timedelta(days=lookback),
             today_natural=natural,
             today_working=working,
+            refresh_after=state.watermark,
         )
         rules = list(Rule.objects.all())
         if codes is not None:
@@ -627,12 +688,15 @@ def run_rules(
                     if full
                     else 0
                 )
-                per_rule[rule.code] = {"raised": 0, "cleared": cleared, "updated": 0}
+                per_rule[rule.code] = {"raised": 0, "cleared": cleared, "updated": 0, "seconds": 0}
                 continue
+            rule_started = time.perf_counter()
             result = evaluate(rule, ctx)
-            orders_opened += open_orders_for_warnings(rule, result.new_warning_ids, ctx)
+            orders_opened += open_orders(rule, ctx)
+            result.seconds = time.perf_counter() - rule_started
             per_rule[rule.code] = result.as_dict()
         escalated = escalate_orders(today=today, now=now)
+        recount_warnings(ctx)
         summary = {
             "full": full,
             "today": today.isoformat(),

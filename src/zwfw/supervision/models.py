@@ -78,6 +78,8 @@ class Warning(models.Model):
         indexes = [
             models.Index(fields=["department", "status", "-id"], name="sv_warning_dept_idx"),
             models.Index(fields=["status", "severity"], name="sv_warning_status_idx"),
+            # The run recounts the departments whose warnings it touched (updated_at = run).
+            models.Index(fields=["updated_at"], name="sv_warning_updated_idx"),
         ]
         constraints = [
             # Raised once: a run finds the open warning and keeps it instead of adding another.
@@ -90,6 +92,25 @@ class Warning(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class WarningCount(models.Model):
+    """Open warnings per department and severity, kept by the rule runs (the only writers of
+    warnings), so that ``/warnings/summary`` reads a few hundred rows instead of counting."""
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "severity"], name="sv_warning_count_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department_id}/{self.severity}: {self.count}"
 
 
 class OrderStatus(models.TextChoices):
@@ -216,5 +237,6 @@ __all__ = [
     "RunState",
     "Severity",
     "Warning",
+    "WarningCount",
     "WarningStatus",
 ]

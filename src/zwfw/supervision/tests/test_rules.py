@@ -69,7 +69,11 @@ def test_percent_threshold_comes_from_the_rule(sv) -> None:
     Rule.objects.filter(code="R02").update(parameters={"percent": 50})
     run(D(2026, 10, 10))  # 5 used = 50 %
     assert open_codes(case) == {"R02"}
-    assert Warning.objects.get(case=case).detail["n"] == 5
+    warning = Warning.objects.get(case=case)
+    assert warning.detail == {"case_number": case.number, "n": 5, "date": "2026-10-16"}
+    assert warning.description == (
+        f"办件{case.number}已用5个计时日，达到承诺时限的50%，应于2026-10-16前办结。"
+    )
 
 
 def test_setting_is_the_default_percent(sv, settings) -> None:
@@ -343,3 +347,28 @@ def test_holiday_change_rebuilds_the_day_index(sv) -> None:
     # now counts 7 working days (10-10 no longer counts) → 70 %, no warning.
     run(D(2026, 10, 14))
     assert open_codes(case) == set()
+
+
+def test_warning_counts_follow_full_and_incremental_passes(sv) -> None:
+    from zwfw.supervision.models import WarningCount
+
+    def counts() -> dict[tuple[int, str], int]:
+        return {
+            (row.department_id, row.severity): row.count
+            for row in WarningCount.objects.filter(count__gt=0)
+        }
+
+    market, planning = sv["market"].pk, sv["planning"].pk
+    first, second = make_case(sv), make_case(sv)
+    run(D(2026, 10, 14), hour=10)
+    assert counts() == {(market, "yellow"): 2}
+    # One case moves to planning (转办) and is read by an incremental pass.
+    type(first).objects.filter(pk=first.pk).update(department=sv["planning"])
+    summary = run(D(2026, 10, 14), full=False, hour=11)
+    assert summary["full"] is False
+    assert counts() == {(market, "yellow"): 1, (planning, "yellow"): 1}
+    type(second).objects.filter(pk=second.pk).update(
+        status="withdrawn", closed_at=at(D(2026, 10, 14))
+    )
+    run(D(2026, 10, 14), full=False, hour=12)
+    assert counts() == {(planning, "yellow"): 1}
