@@ -133,6 +133,9 @@ class Rating(models.Model):
         ]
         indexes = [
             models.Index(fields=["department", "-id"], name="rating_department_idx"),
+            # Statistics of a department over a period (bench_ratings: 65 → 14 ms for a month
+            # of one department among 200,000 ratings on SQLite).
+            models.Index(fields=["department", "created_at"], name="rating_department_day_idx"),
             models.Index(fields=["item", "created_at"], name="rating_item_idx"),
         ]
 
