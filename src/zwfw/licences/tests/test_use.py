@@ -271,3 +271,21 @@ def test_watermark_texts_follow_the_trust_levels() -> None:
     assert "承诺" in use.watermark_text("D", provider="")
     with pytest.raises(ValidationError):
         use.watermark_text("E", provider="")
+
+
+def test_demo_node_has_li_nas_household_register_and_a_revoked_licence() -> None:
+    from zwfw.core.demo import load_demo
+    from zwfw.licences.demo import load_demo as load_demo_licences
+    from zwfw.registries.demo import JOURNEY_COMPANY, JOURNEY_PEOPLE
+
+    counts = load_demo()
+    assert counts["demo_licences"] == 2
+    index = Licence._meta.get_field("holder_id_index").index_of
+    household = Licence.objects.get(holder_id_index=index(JOURNEY_PEOPLE["li_na"].id_number))
+    assert household.licence_type.name == "居民户口簿"
+    assert services.verify_licence_identifier(household.identifier).valid
+    revoked = Licence.objects.get(holder_id_index=index(JOURNEY_COMPANY.uscc))
+    verdict = services.verify_licence_identifier(revoked.identifier)
+    assert (verdict.status, verdict.reason) == ("revoked", "revoked")
+    assert verdict.revoked_at is not None
+    assert load_demo_licences() == {"demo_licences": 0}
