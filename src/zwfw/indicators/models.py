@@ -79,6 +79,10 @@ class DailyRollup(models.Model):
     level_3 = models.PositiveIntegerField(default=0)
     level_4 = models.PositiveIntegerField(default=0)
     level_5 = models.PositiveIntegerField(default=0)
+    # supervision warnings by the day of raised_at (a warning keeps its severity)
+    warnings_yellow = models.PositiveIntegerField(default=0)
+    warnings_orange = models.PositiveIntegerField(default=0)
+    warnings_red = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -90,11 +94,40 @@ class DailyRollup(models.Model):
         return f"{self.day} {self.department_id}"
 
 
+class CatalogCounts(models.Model):
+    """The catalogue counts of one department's published items (see ``docs/indicators.md``).
+
+    Recomputed with the rollups whenever an item changed since the last computation: reading
+    every published item's current content (JSON) on each request would grow with the
+    catalogue.
+    """
+
+    department = models.OneToOneField(Department, on_delete=models.CASCADE, related_name="+")
+    published = models.PositiveIntegerField(default=0)
+    online_application = models.PositiveIntegerField(default=0)
+    mobile = models.PositiveIntegerField(default=0)
+    appointment = models.PositiveIntegerField(default=0)
+    delivery = models.PositiveIntegerField(default=0)
+    charging = models.PositiveIntegerField(default=0)
+    charging_online_payment = models.PositiveIntegerField(default=0)
+    depth_iii = models.PositiveIntegerField(default=0)
+    depth_iv = models.PositiveIntegerField(default=0)
+    max_one_visit = models.PositiveIntegerField(default=0)
+    zero_visit = models.PositiveIntegerField(default=0)
+    guide_complete = models.PositiveIntegerField(default=0)
+    contact_complete = models.PositiveIntegerField(default=0)
+    faq = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"catalogue counts of {self.department_id}"
+
+
 class RollupState(models.Model):
     """One row (pk 1): when the rollups were last brought up to date (also the refresh lock)."""
 
     refreshed_at = models.DateTimeField(null=True, blank=True)
     covered_from = models.DateField(null=True, blank=True)
+    catalog_refreshed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"rollups refreshed {self.refreshed_at}"

@@ -5,7 +5,12 @@ Each row is computed by GROUP BY queries (never a Python loop over cases):
 * submitted, submitted_online — cases by the Beijing-time day of ``submitted_at``;
 * closed, closed_with_due, closed_on_time, closed_zero_visit_online, closed_electronic —
   cases with status ``closed`` by the day of ``closed_at``;
-* level_1 … level_5 — ratings not excluded (申诉成立) by the day of ``created_at``.
+* level_1 … level_5 — ratings not excluded (申诉成立) by the day of ``created_at``;
+* warnings_yellow, warnings_orange, warnings_red — supervision warnings by the day of
+  ``raised_at``.
+
+With them, ``CatalogCounts`` (per department, over the published items) is recomputed when an
+item changed since its last computation.
 
 A refresh recomputes whole days: it deletes the days' rows and writes them again in one
 transaction. For a window ending today it reads only the cases with ``updated_at`` at or after
@@ -27,11 +32,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from zwfw.indicators.models import DailyRollup, RollupState
+from zwfw.indicators.models import CatalogCounts, DailyRollup, RollupState
 
 CASE_FIELDS = (
     "submitted",
@@ -43,6 +48,7 @@ CASE_FIELDS = (
     "closed_electronic",
 )
 LEVEL_FIELDS = ("level_1", "level_2", "level_3", "level_4", "level_5")
+WARNING_FIELDS = ("warnings_yellow", "warnings_orange", "warnings_red")
 ONLINE_CHANNEL = "2"  # 网上申报 (cases.SubmitChannel.ONLINE)
 
 
@@ -114,6 +120,115 @@ def _rating_rows(start: dt.datetime | None, end: dt.datetime) -> list[dict[str, 
     )
 
 
+def _warning_rows(start: dt.datetime | None, end: dt.datetime) -> list[dict[str, Any]]:
+    from zwfw.supervision.models import Warning
+
+    warnings = Warning.objects.filter(raised_at__lt=end)
+    if start is not None:
+        warnings = warnings.filter(raised_at__gte=start)
+    return list(
+        warnings.annotate(day=TruncDate("raised_at", tzinfo=local_tz()))
+        .values("day", "department_id")
+        .annotate(
+            **{
+                name: Count("id", filter=Q(severity=name.removeprefix("warnings_")))
+                for name in WARNING_FIELDS
+            }
+        )
+        .order_by()
+    )
+
+
+CATALOG_FIELDS = (
+    "published",
+    "online_application",
+    "mobile",
+    "appointment",
+    "delivery",
+    "charging",
+    "charging_online_payment",
+    "depth_iii",
+    "depth_iv",
+    "max_one_visit",
+    "zero_visit",
+    "guide_complete",
+    "contact_complete",
+    "faq",
+)
+#: 办事指南必备要素 (docs/indicators.md): text elements and list elements that must not be empty.
+REQUIRED_GUIDE_TEXT = ("conditions", "place", "hours", "consult_phone", "complaint_phone")
+REQUIRED_GUIDE_LISTS = ("process_steps", "materials")
+
+
+def _filled(key: str, empty: Any) -> Q:
+    path = f"current_version__content__{key}"
+    return Q(**{f"{path}__isnull": False}) & ~Q(**{path: empty})
+
+
+def catalog_rows() -> list[dict[str, Any]]:
+    """Per department, the counts over its published items (one GROUP BY query)."""
+    from zwfw.catalog.models import Item, ItemFacet, ItemStatus
+
+    channel = ItemFacet.objects.filter(item=OuterRef("pk"), facet="channel")
+    content = "current_version__content__"
+    complete = Q()
+    for key in REQUIRED_GUIDE_TEXT:
+        complete &= _filled(key, "")
+    for key in REQUIRED_GUIDE_LISTS:
+        complete &= _filled(key, [])
+    return list(
+        Item.objects.filter(status=ItemStatus.PUBLISHED)
+        .annotate(
+            has_online=Exists(channel.filter(value__in=("2", "3"))),
+            has_mobile=Exists(channel.filter(value="3")),
+        )
+        .values("department_id")
+        .annotate(
+            published=Count("id"),
+            online_application=Count("id", filter=Q(has_online=True)),
+            mobile=Count("id", filter=Q(has_mobile=True)),
+            appointment=Count("id", filter=Q(**{f"{content}supports_appointment": True})),
+            delivery=Count("id", filter=Q(**{f"{content}supports_delivery": True})),
+            charging=Count("id", filter=Q(charges_fee=True)),
+            charging_online_payment=Count(
+                "id", filter=Q(charges_fee=True, **{f"{content}supports_online_payment": True})
+            ),
+            depth_iii=Count("id", filter=Q(online_depth__in=("III", "IV"))),
+            depth_iv=Count("id", filter=Q(online_depth="IV")),
+            max_one_visit=Count("id", filter=Q(site_visits__lte=1)),
+            zero_visit=Count("id", filter=Q(site_visits=0)),
+            guide_complete=Count("id", filter=complete),
+            contact_complete=Count(
+                "id", filter=_filled("consult_phone", "") & _filled("complaint_phone", "")
+            ),
+            faq=Count("id", filter=_filled("faqs", [])),
+        )
+        .order_by()
+    )
+
+
+def refresh_catalog(state: RollupState | None, *, force: bool = False) -> bool:
+    """Recompute ``CatalogCounts`` when an item changed since the last time (or ``force``)."""
+    from django.db.models import Max
+
+    from zwfw.catalog.models import Item
+
+    last_change = Item.objects.aggregate(last=Max("updated_at"))["last"]
+    done = state.catalog_refreshed_at if state is not None else None
+    if not force and done is not None and (last_change is None or last_change <= done):
+        return False
+    started = timezone.now()
+    rows = catalog_rows()
+    CatalogCounts.objects.all().delete()
+    CatalogCounts.objects.bulk_create(
+        [CatalogCounts(department_id=row.pop("department_id"), **row) for row in rows]
+    )
+    if state is not None:
+        state.catalog_refreshed_at = started
+        state.save(update_fields=["catalog_refreshed_at"])
+    return True
+
+
 def refresh(day_from: dt.date | None = None, day_to: dt.date | None = None) -> int:
     """Recompute the rollup rows of ``day_from`` … ``day_to`` (everything when ``day_from`` is
     None; ``day_to`` defaults to today). Returns the number of rows written."""
@@ -124,7 +239,7 @@ def refresh(day_from: dt.date | None = None, day_to: dt.date | None = None) -> i
     with transaction.atomic():
         state = _locked_state(wait=True)
         merged: dict[tuple[dt.date, int], dict[str, int]] = defaultdict(dict)
-        for row in _case_rows(start, end) + _rating_rows(start, end):
+        for row in _case_rows(start, end) + _rating_rows(start, end) + _warning_rows(start, end):
             key = (row.pop("day"), row.pop("department_id"))
             merged[key].update(row)
         stale = DailyRollup.objects.filter(day__lte=day_to)
@@ -138,6 +253,7 @@ def refresh(day_from: dt.date | None = None, day_to: dt.date | None = None) -> i
             ],
             batch_size=2000,
         )
+        refresh_catalog(state, force=day_from is None)
         if state is not None and day_to >= today:
             state.refreshed_at = timezone.now()
             if day_from is None:

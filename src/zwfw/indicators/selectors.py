@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -24,7 +24,12 @@ from zwfw.core.errors import NotAuthenticated, NotFound, PermissionDenied, Valid
 from zwfw.core.pagination import Page, paginate
 from zwfw.indicators import definitions as defs
 from zwfw.indicators import rollups
-from zwfw.indicators.models import DailyRollup, IndicatorSnapshot, IndicatorWeight
+from zwfw.indicators.models import (
+    CatalogCounts,
+    DailyRollup,
+    IndicatorSnapshot,
+    IndicatorWeight,
+)
 from zwfw.organisations.models import Department, Role
 
 MAX_PERIOD_DAYS = 5 * 366
@@ -257,48 +262,15 @@ def _weight_row(
 
 
 def catalog_counts(scope: Scope) -> dict[str, int]:
-    """Counts over the published items of the scope (one query); state now, not per period."""
-    from zwfw.catalog.models import Item, ItemFacet, ItemStatus
-
-    items = Item.objects.filter(scope.q(), status=ItemStatus.PUBLISHED)
-    channel = ItemFacet.objects.filter(item=OuterRef("pk"), facet="channel")
-    content = "current_version__content__"
-    required_text = ("conditions", "place", "hours", "consult_phone", "complaint_phone")
-    required_lists = ("process_steps", "materials")
-    complete = Q()
-    for key in required_text:
-        complete &= Q(**{f"{content}{key}__isnull": False}) & ~Q(**{f"{content}{key}": ""})
-    for key in required_lists:
-        complete &= Q(**{f"{content}{key}__isnull": False}) & ~Q(**{f"{content}{key}": []})
-    contacts = Q()
-    for key in ("consult_phone", "complaint_phone"):
-        contacts &= Q(**{f"{content}{key}__isnull": False}) & ~Q(**{f"{content}{key}": ""})
-    faqs = Q(**{f"{content}faqs__isnull": False}) & ~Q(**{f"{content}faqs": []})
-    counted = items.annotate(
-        has_online=Exists(channel.filter(value__in=("2", "3"))),
-        has_mobile=Exists(channel.filter(value="3")),
-    ).aggregate(
-        published=Count("id"),
-        online_application=Count("id", filter=Q(has_online=True)),
-        mobile=Count("id", filter=Q(has_mobile=True)),
-        appointment=Count("id", filter=Q(**{f"{content}supports_appointment": True})),
-        delivery=Count("id", filter=Q(**{f"{content}supports_delivery": True})),
-        charging=Count("id", filter=Q(charges_fee=True)),
-        charging_online_payment=Count(
-            "id", filter=Q(charges_fee=True, **{f"{content}supports_online_payment": True})
-        ),
-        depth_iii=Count("id", filter=Q(online_depth__in=("III", "IV"))),
-        depth_iv=Count("id", filter=Q(online_depth="IV")),
-        max_one_visit=Count("id", filter=Q(site_visits__lte=1)),
-        zero_visit=Count("id", filter=Q(site_visits=0)),
-        guide_complete=Count("id", filter=complete),
-        contact_complete=Count("id", filter=contacts),
-        faq=Count("id", filter=faqs),
+    """Counts over the published items of the scope (sums of ``CatalogCounts``, one query);
+    the catalogue as it is now, not per period."""
+    sums = CatalogCounts.objects.filter(scope.q()).aggregate(
+        **{name: Sum(name) for name in rollups.CATALOG_FIELDS}
     )
-    return {key: int(value or 0) for key, value in counted.items()}
+    return {name: int(value or 0) for name, value in sums.items()}
 
 
-ROLLUP_SUMS = (*rollups.CASE_FIELDS, *rollups.LEVEL_FIELDS)
+ROLLUP_SUMS = (*rollups.CASE_FIELDS, *rollups.LEVEL_FIELDS, *rollups.WARNING_FIELDS)
 
 
 def _rollups(scope: Scope, period: Period) -> QuerySet[DailyRollup]:
@@ -311,20 +283,21 @@ def rollup_counts(scope: Scope, period: Period) -> dict[str, int]:
     counts = {name: int(value or 0) for name, value in sums.items()}
     counts["ratings"] = sum(counts[name] for name in rollups.LEVEL_FIELDS)
     counts["ratings_satisfied"] = sum(counts[f"level_{level}"] for level in SATISFIED_LEVELS)
+    counts["warnings"] = sum(counts[name] for name in rollups.WARNING_FIELDS)
     return counts
 
 
 def rectification_counts(scope: Scope, period: Period) -> dict[str, Any]:
-    """Rectifications of the period's bad ratings, by status (one query)."""
-    from zwfw.ratings.models import Rectification
+    """Rectifications opened in the period (one per bad rating, opened when the rating was
+    made), by status; those whose appeal was upheld (the rating is excluded) are left out.
+    One query on the rectification table alone."""
+    from zwfw.ratings.models import Rectification, RectificationStatus
 
     rows = (
         Rectification.objects.filter(
-            scope.q(),
-            rating__excluded=False,
-            rating__created_at__gte=period.start_at,
-            rating__created_at__lt=period.end_at,
+            scope.q(), opened_at__gte=period.start_at, opened_at__lt=period.end_at
         )
+        .exclude(status=RectificationStatus.APPEAL_UPHELD)
         .values("status")
         .annotate(n=Count("id"))
         .order_by()
@@ -335,21 +308,6 @@ def rectification_counts(scope: Scope, period: Period) -> dict[str, Any]:
         "bad": sum(by_status.values()),
         "rectified": sum(by_status.get(status, 0) for status in RECTIFIED_STATUSES),
     }
-
-
-def warning_counts(scope: Scope, period: Period) -> dict[str, int]:
-    """Warnings raised in the period, by severity (one query)."""
-    from zwfw.supervision.models import Warning
-
-    rows = (
-        Warning.objects.filter(
-            scope.q(), raised_at__gte=period.start_at, raised_at__lt=period.end_at
-        )
-        .values("severity")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return {row["severity"]: row["n"] for row in rows}
 
 
 # --- the indicators ------------------------------------------------------------------------------
@@ -379,8 +337,7 @@ def _compute(
     catalog = catalog_counts(scope)
     counts = rollup_counts(scope, period)
     rectifications = rectification_counts(scope, period)
-    warnings = warning_counts(scope, period)
-    warnings_total = sum(warnings.values())
+    warnings_total = counts["warnings"]
     ceiling = settings.INDICATORS_WARNING_CEILING
     published = catalog["published"]
     fractions: dict[str, tuple[int, int, int]] = {
@@ -516,21 +473,21 @@ def dashboard(scope: Scope, period: Period) -> dict[str, Any]:
     from zwfw.supervision.models import Card, Order, OrderStatus, Warning
 
     indicators, counts, rectifications = _compute(scope, period)
-    warnings_q = Warning.objects.filter(
-        scope.q(), raised_at__gte=period.start_at, raised_at__lt=period.end_at
-    )
-    severity_rows = warnings_q.values("severity").annotate(
-        total=Count("id"), open=Count("id", filter=Q(status="open"))
-    )
-    by_severity = {row["severity"]: row for row in severity_rows.order_by()}
-    department_rows = (
-        warnings_q.values("department_id", "department__name")
-        .annotate(
-            total=Count("id"),
-            **{code: Count("id", filter=Q(severity=code)) for code, _label in SEVERITIES},
+    per_department = department_rows(scope, period)
+    # Still open: the (status, severity) index reads only the open warnings.
+    open_rows = (
+        Warning.objects.filter(
+            scope.q(), status="open", raised_at__gte=period.start_at, raised_at__lt=period.end_at
         )
-        .order_by("-total", "department_id")[:20]
+        .values("severity")
+        .annotate(n=Count("id"))
+        .order_by()
     )
+    still_open = {row["severity"]: row["n"] for row in open_rows}
+    warning_departments = sorted(
+        (row for row in per_department if row["warnings"] > 0),
+        key=lambda row: (-row["warnings"], row["department_id"]),
+    )[:20]
     orders_q = Order.objects.filter(
         scope.q(), issued_at__gte=period.start_at, issued_at__lt=period.end_at
     )
@@ -546,13 +503,13 @@ def dashboard(scope: Scope, period: Period) -> dict[str, Any]:
         "indicators": indicators,
         "trend": trend(scope, period),
         "warnings": {
-            "total": sum(row["total"] for row in by_severity.values()),
+            "total": counts["warnings"],
             "by_severity": [
                 {
                     "severity": code,
                     "label": label,
-                    "total": by_severity.get(code, {}).get("total", 0),
-                    "open": by_severity.get(code, {}).get("open", 0),
+                    "total": counts[f"warnings_{code}"],
+                    "open": still_open.get(code, 0),
                     "link": f"{WARNINGS_LINK}?{_query(severity=code, **scope_param)}",
                 }
                 for code, label in SEVERITIES
@@ -560,12 +517,12 @@ def dashboard(scope: Scope, period: Period) -> dict[str, Any]:
             "by_department": [
                 {
                     "department_id": row["department_id"],
-                    "department": row["department__name"],
-                    "total": row["total"],
-                    **{code: row[code] for code, _label in SEVERITIES},
+                    "department": row["department"],
+                    "total": row["warnings"],
+                    **{code: row[f"warnings_{code}"] for code, _label in SEVERITIES},
                     "link": f"{WARNINGS_LINK}?{_query(department=row['department_id'])}",
                 }
-                for row in department_rows
+                for row in warning_departments
             ],
         },
         "orders": {
@@ -623,7 +580,11 @@ def dashboard(scope: Scope, period: Period) -> dict[str, Any]:
                 "open": f"{CASES_LINK}?{_query(status='in_progress')}",
             },
         },
-        "departments": department_table(scope, period) if _many(scope) else [],
+        "departments": (
+            [{key: row[key] for key in DEPARTMENT_COLUMNS} for row in per_department]
+            if _many(scope)
+            else []
+        ),
         "snapshots": snapshots(scope),
     }
 
@@ -638,41 +599,43 @@ def _many(scope: Scope) -> bool:
     return scope.department_ids is None or len(scope.department_ids) > 1
 
 
-def department_table(scope: Scope, period: Period) -> list[dict[str, Any]]:
-    """Per department: cases, on-time and satisfaction rates, warnings (two queries)."""
-    from zwfw.supervision.models import Warning
+DEPARTMENT_COLUMNS = (
+    "department_id",
+    "department",
+    "submitted",
+    "closed",
+    "on_time_rate",
+    "ratings",
+    "satisfaction_rate",
+    "warnings",
+)
 
+
+def department_rows(scope: Scope, period: Period) -> list[dict[str, Any]]:
+    """Per department of the scope with data in the period: cases, on-time and satisfaction
+    rates, warnings by severity (one query over the rollups)."""
     rows = (
         _rollups(scope, period)
         .values("department_id", "department__name")
         .annotate(**{name: Sum(name) for name in ROLLUP_SUMS})
         .order_by("department_id")
     )
-    warnings = dict(
-        Warning.objects.filter(
-            scope.q(), raised_at__gte=period.start_at, raised_at__lt=period.end_at
-        )
-        .values("department_id")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("department_id", "n")
-    )
     out = []
     for row in rows:
-        ratings = sum(int(row[name] or 0) for name in rollups.LEVEL_FIELDS)
-        satisfied = sum(int(row[f"level_{level}"] or 0) for level in SATISFIED_LEVELS)
+        sums = {name: int(row[name] or 0) for name in ROLLUP_SUMS}
+        ratings = sum(sums[name] for name in rollups.LEVEL_FIELDS)
+        satisfied = sum(sums[f"level_{level}"] for level in SATISFIED_LEVELS)
         out.append(
             {
                 "department_id": row["department_id"],
                 "department": row["department__name"],
-                "submitted": int(row["submitted"] or 0),
-                "closed": int(row["closed"] or 0),
-                "on_time_rate": _ratio(
-                    int(row["closed_on_time"] or 0), int(row["closed_with_due"] or 0)
-                ),
+                "submitted": sums["submitted"],
+                "closed": sums["closed"],
+                "on_time_rate": _ratio(sums["closed_on_time"], sums["closed_with_due"]),
                 "ratings": ratings,
                 "satisfaction_rate": _ratio(satisfied, ratings),
-                "warnings": warnings.get(row["department_id"], 0),
+                "warnings": sum(sums[name] for name in rollups.WARNING_FIELDS),
+                **{name: sums[name] for name in rollups.WARNING_FIELDS},
             }
         )
     return out

@@ -163,6 +163,7 @@ def build_world() -> dict[str, Any]:
             excluded=excluded,
         )
         Rating.objects.filter(pk=rating.pk).update(created_at=at(day, "12:00"))
+        rating.refresh_from_db()
         return rating
 
     ratings = {

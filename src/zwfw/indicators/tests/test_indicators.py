@@ -235,3 +235,22 @@ def test_bad_periods(kwargs: dict[str, Any], code: str) -> None:
 def test_default_period_is_twelve_calendar_months() -> None:
     period = selectors.parse_period(end=dt.date(2026, 3, 15))
     assert (period.start, period.end) == (dt.date(2025, 4, 1), dt.date(2026, 3, 15))
+
+
+def test_catalogue_counts_follow_a_published_item(world: dict[str, Any], settings: Any) -> None:
+    """A new published item counts after the next refresh (items changed since the last one)."""
+    from django.utils import timezone
+
+    from zwfw.indicators.models import RollupState
+    from zwfw.indicators.tests.conftest import publish
+
+    publish(
+        world["planning"],
+        name="建设工程规划许可（变更）",
+        basic_code="XK00012005",
+        implementation_code="XK00012005-3-511600-11511600511600040M-03",
+    )
+    assert selectors.catalog_counts(NODE)["published"] == 3  # not refreshed yet
+    RollupState.objects.filter(pk=1).update(refreshed_at=timezone.now() - dt.timedelta(hours=1))
+    found = by_code(selectors.compute(NODE, MARCH))
+    assert (found["depth_iv_rate"]["numerator"], found["depth_iv_rate"]["denominator"]) == (2, 4)
