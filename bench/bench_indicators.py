@@ -75,6 +75,8 @@ def _insert_select(model: Any, columns: dict[str, str], source: str, params: lis
             values.append("''")
     # Bench-only SQL: the expressions are the literals above, never outside input.
     table = connection.ops.quote_name(model._meta.db_table)
+    # The SQL goes through the driver's parameter formatting (params may be empty): a literal
+    # modulo is written "%%" in the expressions.
     sql = f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} FROM {source}"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -90,8 +92,8 @@ def derive_ratings_and_warnings() -> dict[str, int]:
 
     cases = connection.ops.quote_name(Case._meta.db_table)
     level = (
-        "CASE WHEN (c.id * 37) % 100 < 62 THEN 1 WHEN (c.id * 37) % 100 < 84 THEN 2 "
-        "WHEN (c.id * 37) % 100 < 93 THEN 3 WHEN (c.id * 37) % 100 < 97 THEN 4 ELSE 5 END"
+        "CASE WHEN (c.id * 37) %% 100 < 62 THEN 1 WHEN (c.id * 37) %% 100 < 84 THEN 2 "
+        "WHEN (c.id * 37) %% 100 < 93 THEN 3 WHEN (c.id * 37) %% 100 < 97 THEN 4 ELSE 5 END"
     )
     counts = {}
     counts["ratings"] = _insert_select(
@@ -99,14 +101,14 @@ def derive_ratings_and_warnings() -> dict[str, int]:
         {"kind": "'case'", "case_id": "c.id", "department_id": "c.department_id",
          "item_id": "c.item_id", "level": level, "channel": "'1'",
          "rater_id": "c.applicant_user_id", "created_at": "c.closed_at"},
-        f"{cases} c WHERE c.status = 'closed' AND c.id % 10 < 4",
+        f"{cases} c WHERE c.status = 'closed' AND c.id %% 10 < 4",
         [],
     )  # fmt: skip
     ratings = connection.ops.quote_name(Rating._meta.db_table)
     counts["rectifications"] = _insert_select(
         Rectification,
         {"rating_id": "r.id", "department_id": "r.department_id",
-         "status": "CASE r.id % 5 WHEN 0 THEN 'verifying' WHEN 1 THEN 'fixed' WHEN 2 THEN "
+         "status": "CASE r.id %% 5 WHEN 0 THEN 'verifying' WHEN 1 THEN 'fixed' WHEN 2 THEN "
                    "'ledger' WHEN 3 THEN 'explained' ELSE 'closed' END",
          "opened_at": "r.created_at", "deadline": "%s", "updated_at": "r.created_at"},
         f"{ratings} r WHERE r.level >= 4",
@@ -118,13 +120,13 @@ def derive_ratings_and_warnings() -> dict[str, int]:
     counts["warnings"] = _insert_select(
         Warning,
         {"number": "'JC' || c.id", "case_id": "c.id", "rule_id": str(rule.pk),
-         "severity": "CASE c.id % 3 WHEN 0 THEN 'yellow' WHEN 1 THEN 'orange' ELSE 'red' END",
+         "severity": "CASE c.id %% 3 WHEN 0 THEN 'yellow' WHEN 1 THEN 'orange' ELSE 'red' END",
          "department_id": "c.department_id", "raised_at": "c.submitted_at",
          "updated_at": "c.submitted_at",
          "status": "CASE WHEN c.status IN ('closed', 'refused', 'withdrawn') THEN 'cleared' "
                    "ELSE 'open' END",
          "description": "'基准预警'"},
-        f"{cases} c WHERE (c.id * 13) % 100 < 5 AND c.submitted_at IS NOT NULL",
+        f"{cases} c WHERE (c.id * 13) %% 100 < 5 AND c.submitted_at IS NOT NULL",
         [],
     )  # fmt: skip
     warnings = connection.ops.quote_name(Warning._meta.db_table)
@@ -133,9 +135,9 @@ def derive_ratings_and_warnings() -> dict[str, int]:
         {"number": "'DB' || w.id", "warning_id": "w.id", "case_id": "w.case_id",
          "department_id": "w.department_id", "issued_by": "'system:supervision'",
          "reason": "'办件超期'", "issued_at": "w.raised_at", "response_deadline": "%s",
-         "status": "CASE w.id % 4 WHEN 0 THEN 'open' WHEN 1 THEN 'responded' WHEN 2 THEN "
+         "status": "CASE w.id %% 4 WHEN 0 THEN 'open' WHEN 1 THEN 'responded' WHEN 2 THEN "
                    "'escalated' ELSE 'closed' END",
-         "card": "CASE WHEN w.id % 2 = 0 THEN 'red' ELSE 'yellow' END"},
+         "card": "CASE WHEN w.id %% 2 = 0 THEN 'red' ELSE 'yellow' END"},
         f"{warnings} w WHERE w.severity = 'red'",
         [dt.date(2026, 12, 31)],
     )  # fmt: skip
@@ -179,6 +181,7 @@ def main() -> None:  # noqa: PLR0915 - one measurement after another
         world = build_world()
         print(f"world: {len(world.items)} items, staff ({time.perf_counter() - started:.1f} s)")
         report(prepare(args.cases, world))
+    if not Rating.objects.exists():
         started = time.perf_counter()
         derived = derive_ratings_and_warnings()
         print(
