@@ -559,3 +559,39 @@ def test_my_overview_shows_cases_needing_action(world: dict[str, Any]) -> None:
     body = text(client_for(world["person"]).get(reverse("portal:my")))
     assert reverse("portal:draft", args=[draft.pk]) in body
     assert "草稿" in body
+
+
+def test_pages_work_behind_a_path_prefix(world: dict[str, Any]) -> None:
+    """Deployed under /zwfw/ (SCRIPT_NAME), every link, form and asset keeps the prefix.
+
+    The test client does not set the script prefix as the WSGI handler does, so the test sets
+    it; the static URL is the one Django derives from a relative STATIC_URL under /zwfw/.
+    """
+    from django.test import override_settings
+    from django.urls import set_script_prefix
+
+    client = client_for(world["person"])
+    set_script_prefix("/zwfw/")
+    try:
+        with override_settings(STATIC_URL="/zwfw/static/"):
+            responses = {
+                path: client.get(path, SCRIPT_NAME="/zwfw")
+                for path in (
+                    "/",
+                    "/search/?q=食品",
+                    f"/items/{ITEM_PROMISED}/",
+                    "/my/",
+                    "/progress/",
+                )
+            }
+    finally:
+        set_script_prefix("/")
+    for path, response in responses.items():
+        assert response.status_code == 200, path
+        body = text(response)
+        targets = re.findall(r'(?:href|src|action)="(/[^"]*)"', body)
+        assert targets, path
+        outside = [t for t in targets if not t.startswith("/zwfw/")]
+        assert outside == [], (path, outside)
+        assert 'aria-current="page"' in body or path == "/", path
+        assert response["Content-Security-Policy"]
