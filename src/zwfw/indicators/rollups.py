@@ -229,17 +229,39 @@ def refresh_catalog(state: RollupState | None, *, force: bool = False) -> bool:
     return True
 
 
-def refresh(day_from: dt.date | None = None, day_to: dt.date | None = None) -> int:
+def refresh(
+    day_from: dt.date | None = None,
+    day_to: dt.date | None = None,
+    *,
+    cases_from: dt.date | None = None,
+) -> int:
     """Recompute the rollup rows of ``day_from`` … ``day_to`` (everything when ``day_from`` is
-    None; ``day_to`` defaults to today). Returns the number of rows written."""
+    None; ``day_to`` defaults to today). Returns the number of rows written.
+
+    ``cases_from`` (a day after ``day_from``): the case columns of the days before it are kept
+    as stored — they cannot have changed when no case was updated since that day (a case
+    counts on its submission day, which is past, and on its closing day) — and only the
+    ratings and warnings of those days are recounted. That keeps the case query to the cases
+    updated since ``cases_from`` (the look-back is for ratings excluded later).
+    """
     today = timezone.localdate()
     day_to = day_to or today
     start = day_start(day_from) if day_from is not None else None
     end = day_start(day_to + dt.timedelta(days=1))
+    if cases_from is not None and (day_from is None or cases_from <= day_from):
+        cases_from = None
     with transaction.atomic():
         state = _locked_state(wait=True)
         merged: dict[tuple[dt.date, int], dict[str, int]] = defaultdict(dict)
-        for row in _case_rows(start, end) + _rating_rows(start, end) + _warning_rows(start, end):
+        if cases_from is None:
+            case_rows = _case_rows(start, end)
+        else:
+            case_rows = _case_rows(day_start(cases_from), end)
+            kept = DailyRollup.objects.filter(day__gte=day_from, day__lt=cases_from).values(
+                "day", "department_id", *CASE_FIELDS
+            )
+            case_rows += [row for row in kept if any(row[name] for name in CASE_FIELDS)]
+        for row in case_rows + _rating_rows(start, end) + _warning_rows(start, end):
             key = (row.pop("day"), row.pop("department_id"))
             merged[key].update(row)
         stale = DailyRollup.objects.filter(day__lte=day_to)
@@ -287,9 +309,10 @@ def ensure_fresh() -> dt.datetime | None:
         refresh()
         return refreshed_at()
     lookback = dt.timedelta(days=settings.INDICATORS_ROLLUP_LOOKBACK_DAYS)
-    day_from = min(timezone.localdate(last), timezone.localdate(now) - lookback)
+    last_day = timezone.localdate(last)
+    day_from = min(last_day, timezone.localdate(now) - lookback)
     with transaction.atomic():
         if _locked_state(wait=False) is None:
             return last
-        refresh(day_from)
+        refresh(day_from, cases_from=last_day)
     return refreshed_at()

@@ -254,3 +254,39 @@ def test_catalogue_counts_follow_a_published_item(world: dict[str, Any], setting
     RollupState.objects.filter(pk=1).update(refreshed_at=timezone.now() - dt.timedelta(hours=1))
     found = by_code(selectors.compute(NODE, MARCH))
     assert (found["depth_iv_rate"]["numerator"], found["depth_iv_rate"]["denominator"]) == (2, 4)
+
+
+def test_incremental_refresh_keeps_older_case_days_and_recounts_ratings(
+    world: dict[str, Any], settings: Any
+) -> None:
+    """The look-back recounts ratings (an upheld appeal excludes one) but keeps the case
+    columns of days before the last refresh as stored, reading only cases updated since."""
+    from django.utils import timezone
+
+    from zwfw.indicators.models import RollupState
+    from zwfw.indicators.tests.conftest import make_case
+    from zwfw.ratings.models import Rating
+
+    now = timezone.now()
+    five_days_ago = now - dt.timedelta(days=5)
+    item1 = world["items"][0]
+    case = make_case(
+        "511600202611200001", item1, world["person"], submitted=five_days_ago,
+        closed=five_days_ago, due=timezone.localdate(five_days_ago).isoformat(),
+    )  # fmt: skip
+    rating = Rating.objects.create(
+        kind="case", case=case, department=case.department, item=item1, level=5, channel="1"
+    )
+    Rating.objects.filter(pk=rating.pk).update(created_at=five_days_ago)
+    rollups.refresh()
+    window = Period(timezone.localdate(five_days_ago), timezone.localdate(now))
+    before = selectors.rollup_counts(NODE, window)
+    assert (before["submitted"], before["closed_on_time"], before["level_5"]) == (1, 1, 1)
+
+    Rating.objects.filter(pk=rating.pk).update(excluded=True)
+    RollupState.objects.filter(pk=1).update(refreshed_at=now - dt.timedelta(minutes=10))
+    settings.INDICATORS_ROLLUP_MAX_AGE = 60
+    rollups.ensure_fresh()
+    after = selectors.rollup_counts(NODE, window)
+    assert after["level_5"] == 0
+    assert (after["submitted"], after["closed_on_time"]) == (1, 1)
