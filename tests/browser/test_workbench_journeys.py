@@ -18,6 +18,11 @@ from typing import Any
 
 import pytest
 
+from tests.browser.conftest import no_horizontal_scroll
+
+PHONE_WIDTH = {"width": 360, "height": 740}
+DESKTOP_WIDTH = {"width": 1280, "height": 900}
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
@@ -41,6 +46,30 @@ def _as(page: Any, login: Any, username: str, next_url: str) -> None:
 def _no_serious_violations(axe: Any, page: Any) -> None:
     violations = axe(page)
     assert violations == [], violations
+
+
+def _too_wide(page: Any) -> list[str]:
+    """The elements that reach past the viewport's right edge (the failure message)."""
+    return list(
+        page.evaluate(
+            """() => {
+                const edge = document.documentElement.clientWidth + 1;
+                const right = e => Math.round(e.getBoundingClientRect().right);
+                return [...document.querySelectorAll('body *')]
+                    .filter(e => right(e) > edge)
+                    .slice(0, 8)
+                    .map(e => `${e.tagName}.${e.className} ${right(e)}`);
+            }"""
+        )
+    )
+
+
+def _fits_a_phone(page: Any) -> None:
+    page.set_viewport_size(PHONE_WIDTH)
+    try:
+        assert no_horizontal_scroll(page), (page.url, _too_wide(page))
+    finally:
+        page.set_viewport_size(DESKTOP_WIDTH)
 
 
 def test_workbench_journeys_j2_staff_side_and_j6(
@@ -76,6 +105,7 @@ def _j2_staff_side(page: Any, login: Any, axe: Any, screenshot: Any) -> Any:
     assert row.count() == 1
     _no_serious_violations(axe, page)
     screenshot(page, "workbench-inbox")
+    _fits_a_phone(page)
     row.get_by_role("link", name=f"办理 {case.number}").click()
     page.wait_for_url(f"**/workbench/cases/{case.number}/")
     page.get_by_label("意见 / 理由").fill("材料齐全，予以受理")
@@ -88,6 +118,7 @@ def _j2_staff_side(page: Any, login: Any, axe: Any, screenshot: Any) -> Any:
     _as(page, login, "reviewer", f"/workbench/cases/{case.number}/")
     _no_serious_violations(axe, page)
     screenshot(page, "workbench-case")
+    _fits_a_phone(page)
     page.get_by_role("link", name="补正告知（一次性告知）…").click()
     page.get_by_label("从业人员健康证明", exact=True).check()
     page.get_by_label("从业人员健康证明的问题").fill("缺少从业人员李四的健康证明")
@@ -177,3 +208,4 @@ def _j6_catalogue_change(page: Any, login: Any, axe: Any) -> None:
     assert rows.nth(0).locator("ins").inner_text() == "10"
     assert NEW_MATERIAL in rows.nth(1).inner_text()
     _no_serious_violations(axe, page)
+    _fits_a_phone(page)

@@ -57,11 +57,19 @@ class Staff:
             entries.append({"key": "import", "label": "导入", "url": reverse("workbench:import")})
         if self.has(frozenset({Role.CLERK})):
             entries.append(
-                {"key": "register", "label": "窗口登记", "url": "/workbench/identity/register/"}
+                {
+                    "key": "register",
+                    "label": "窗口登记",
+                    "url": reverse("identity_workbench:register"),
+                }
             )
         if self.has(DASHBOARD_ROLES):
             entries.append(
-                {"key": "dashboards", "label": "数据看板", "url": "/workbench/dashboards/"}
+                {
+                    "key": "dashboards",
+                    "label": "数据看板",
+                    "url": reverse("indicators:dashboard"),
+                }
             )
         return entries
 
