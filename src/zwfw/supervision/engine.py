@@ -28,6 +28,7 @@ the ordinals of :class:`~zwfw.supervision.models.DayIndex`, one join instead of 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from collections import defaultdict
@@ -67,6 +68,8 @@ SYSTEM_ACTOR = "system:supervision"
 #: The incremental pass re-reads cases changed this long before the previous run started: a
 #: transaction that stamped ``updated_at`` before the run but committed after it is not lost.
 OVERLAP = dt.timedelta(minutes=2)
+#: A run that raised or cleared more warnings than this refreshes their table's statistics.
+ANALYZE_AFTER = 10_000
 DAY_INDEX_YEARS_BACK = 10
 DAY_INDEX_YEARS_AHEAD = 3
 
@@ -98,9 +101,11 @@ class Context:
     lookback_from: dt.datetime  # full pass: final cases closed since
     today_natural: int
     today_working: int
-    #: Department changes (转办) always bump ``Case.updated_at``: even a full pass refreshes
-    #: the departments of cases changed since the previous run only (None: first run ever).
-    refresh_after: dt.datetime | None = None
+    #: Cases updated since the previous run (None on the first run ever). The incremental
+    #: pass reads only these; department changes (转办) always bump ``Case.updated_at``, so
+    #: even a full pass refreshes the departments of these cases only. Passed as one array
+    #: parameter: the planner then knows how few they are and probes the indexes.
+    changed_ids: list[int] | None = None
     #: Departments that warnings moved away from in this run (their counts change too).
     left_departments: set[int] = field(default_factory=set)
 
@@ -310,9 +315,10 @@ def _hit_select(branch: Branch, rule: Rule, ctx: Context) -> tuple[str, list[Any
     """New hits of one branch: cases where it holds with no open warning of the rule yet."""
     where = [_universe(branch.universe), f"({branch.where})"]
     params: list[Any] = list(branch.params(ctx, rule))
-    if ctx.changed_after is not None:
-        where.append("c.updated_at > %s")
-        params.append(_t(ctx.changed_after))
+    if not ctx.full:
+        sql, ids = _ids_sql("c.id", ctx.changed_ids or [])
+        where.append(sql)
+        params.extend(ids)
     elif branch.universe == "final":
         # Final cases do not change: a full pass reads the recently closed ones only.
         where.append("c.closed_at >= %s")
@@ -349,13 +355,18 @@ def _holds(branch: Branch, rule: Rule, ctx: Context) -> tuple[str, list[Any]]:
     return sql, list(branch.params(ctx, rule))
 
 
+def _ids_sql(column: str, ids: list[int]) -> tuple[str, list[Any]]:
+    """``column`` among ``ids``, as one parameter (PostgreSQL array, SQLite JSON array)."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [ids]
+    return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(ids)]
+
+
 def _changed_scope(ctx: Context) -> tuple[str, list[Any]]:
-    if ctx.changed_after is None:
+    if ctx.full:
         return "", []
-    return (
-        f" AND w.case_id IN (SELECT c.id FROM {CASE} c WHERE c.updated_at > %s)",
-        [_t(ctx.changed_after)],
-    )
+    sql, params = _ids_sql("w.case_id", ctx.changed_ids or [])
+    return f" AND {sql}", params
 
 
 # --- numbers -------------------------------------------------------------------------------------
@@ -467,9 +478,10 @@ def _refresh_departments(rule: Rule, branches: list[Branch], ctx: Context) -> in
         params: list[Any] = [_d(ctx.today), _d(ctx.today)]
     else:
         params = []
-    if ctx.refresh_after is None:
+    if not ctx.changed_ids:
         return 0
-    scope, scope_params = " AND c.updated_at > %s", [_t(ctx.refresh_after)]
+    scope, scope_params = _ids_sql("c.id", ctx.changed_ids)
+    scope = f" AND {scope}"
     sql = (
         f"SELECT w.id, {department}, w.department_id FROM {WARNING} w "
         f"JOIN {CASE} c ON c.id = w.case_id "
@@ -670,7 +682,13 @@ def run_rules(
             lookback_from=now - dt.timedelta(days=lookback),
             today_natural=natural,
             today_working=working,
-            refresh_after=state.watermark,
+            changed_ids=(
+                list(
+                    Case.objects.filter(updated_at__gt=state.watermark).values_list("pk", flat=True)
+                )
+                if state.watermark is not None
+                else None
+            ),
         )
         rules = list(Rule.objects.all())
         if codes is not None:
@@ -697,6 +715,11 @@ def run_rules(
             per_rule[rule.code] = result.as_dict()
         escalated = escalate_orders(today=today, now=now)
         recount_warnings(ctx)
+        changed = sum(r["raised"] + r["cleared"] for r in per_rule.values())
+        if connection.vendor == "postgresql" and changed + orders_opened > ANALYZE_AFTER:
+            # Fresh statistics, or the next pass plans nested loops over "one row" of warnings.
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {WARNING}, {ORDER}, {WarningCount._meta.db_table}")
         summary = {
             "full": full,
             "today": today.isoformat(),
