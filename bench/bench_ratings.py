@@ -140,6 +140,10 @@ def _generate(n: int, items: list[Any]) -> tuple[int, float]:
                 "UPDATE ratings_rating SET created_at = "
                 "strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || (id % 365) || ' days')"
             )
+        # Planner statistics, as autovacuum (PostgreSQL) or a periodic ANALYZE would leave them:
+        # without them PostgreSQL sorts every overdue rectification instead of reading the
+        # primary key backwards (108 ms against 18 ms for the supervisor's first page).
+        cursor.execute("ANALYZE")
     return bad, time.perf_counter() - started
 
 
