@@ -6,7 +6,7 @@ from django.db import models
 
 from zwfw.cases.models import Case
 from zwfw.catalog.models import Item
-from zwfw.core.pii import BlindIndexField, EncryptedTextField
+from zwfw.core.pii import BlindIndexField, EncryptedJSONField, EncryptedTextField
 from zwfw.organisations.models import Department
 from zwfw.signing.models import Seal
 
@@ -69,7 +69,9 @@ class Licence(models.Model):
     issuer = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="licences")
     serial = models.CharField(max_length=20)
     version = models.PositiveSmallIntegerField(default=1)
-    face = models.JSONField(default=dict)
+    # The face data and the signed canonical JSON both hold the holder's ID number: encrypted
+    # at rest like every personal datum (decision 0004).
+    face = EncryptedJSONField(aad="licences.licence.face", default=dict)
     issued_at = models.DateTimeField()
     valid_from = models.DateField()
     valid_until = models.DateField(null=True, blank=True)
@@ -83,7 +85,10 @@ class Licence(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_version"
     )
     seal = models.ForeignKey(Seal, on_delete=models.PROTECT, related_name="+")
-    canonical = models.TextField(help_text="the signed data: canonical JSON (sorted keys, UTF-8)")
+    canonical = EncryptedTextField(
+        aad="licences.licence.canonical",
+        help_text="the signed data: canonical JSON (sorted keys, UTF-8)",
+    )
     signature = models.BinaryField(help_text="SES_Signature (GB/T 38540) over the canonical JSON")
     pdf_sha = models.CharField(max_length=64, blank=True)
     pdf_name = models.CharField(max_length=200, blank=True)
