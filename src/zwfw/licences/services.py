@@ -690,6 +690,13 @@ def public_face(licence: Licence) -> dict[str, Any]:
     return face
 
 
+def _signed_identifier(canonical: str) -> str:
+    try:
+        return str(json.loads(canonical).get("identifier", ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
 def verify_licence_identifier(identifier: str) -> Verdict:
     from zwfw.licences import use
 
@@ -713,6 +720,9 @@ def verify_licence_identifier(identifier: str) -> Verdict:
     ):
         status = Licence.Status.EXPIRED
     check = signing.verify_ses(bytes(licence.signature), licence.canonical.encode())
+    if check.ok and _signed_identifier(licence.canonical) != licence.identifier:
+        # a signed record moved under another identifier (a row copied in the database)
+        check = signing.SesVerdict(False, "identifier_mismatch")
     reasons: dict[str, str] = {
         Licence.Status.REVOKED: "revoked",
         Licence.Status.EXPIRED: "expired",

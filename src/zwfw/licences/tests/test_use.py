@@ -289,3 +289,15 @@ def test_demo_node_has_li_nas_household_register_and_a_revoked_licence() -> None
     assert (verdict.status, verdict.reason) == ("revoked", "revoked")
     assert verdict.revoked_at is not None
     assert load_demo_licences() == {"demo_licences": 0}
+
+
+def test_a_signed_record_copied_under_another_identifier_fails(world: dict[str, Any]) -> None:
+    first = closed_case_licence(world)
+    second = closed_case_licence(world)
+    Licence.objects.filter(pk=second.pk).update(
+        canonical=first.canonical, signature=first.signature
+    )
+    verdict = services.verify_licence_identifier(second.identifier)
+    assert not verdict.valid
+    assert verdict.signature_problem == "identifier_mismatch"
+    assert services.verify_licence_identifier(first.identifier).valid
