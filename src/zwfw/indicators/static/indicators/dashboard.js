@@ -24,6 +24,14 @@
       charts.push(chart);
     }
     function go(link) { if (link) window.location.href = link; }
+    // An empty pie or bar chart says so instead of drawing equal slices of nothing.
+    function empty(text) {
+      return { graphic: { type: "text", left: "center", top: "middle",
+                          style: { text: text, fill: "#57606a", fontSize: 14 } } };
+    }
+    function orEmpty(option, hasData) {
+      return hasData ? option : Object.assign(option, empty("统计期内无数据"));
+    }
 
     var firsts = data.indicators.indicators;
     draw("scores", {
@@ -37,18 +45,18 @@
     });
 
     var sev = data.warnings.by_severity;
-    draw("warnings-severity", {
+    draw("warnings-severity", orEmpty({
       title: { text: "预警类型", left: "center", textStyle: { fontSize: 14 } },
       tooltip: { trigger: "item" },
       series: [{ type: "pie", radius: ["35%", "65%"],
-                 data: sev.map(function (s) {
+                 data: sev.filter(function (s) { return s.total > 0; }).map(function (s) {
                    return { name: s.label, value: s.total, link: s.link,
                             itemStyle: { color: SEVERITY_COLOURS[s.severity] } };
                  }) }]
-    }, function (p) { go(p.data && p.data.link); });
+    }, data.warnings.total > 0), function (p) { go(p.data && p.data.link); });
 
     var deps = data.warnings.by_department;
-    draw("warnings-department", {
+    draw("warnings-department", orEmpty({
       title: { text: "预警责任部门", left: "center", textStyle: { fontSize: 14 } },
       tooltip: { trigger: "axis" }, legend: { bottom: 0 },
       grid: { left: 8, right: 16, containLabel: true },
@@ -59,7 +67,7 @@
                  itemStyle: { color: SEVERITY_COLOURS[code] },
                  data: deps.map(function (d) { return { value: d[code], link: d.link }; }) };
       })
-    }, function (p) { go(p.data && p.data.link); });
+    }, deps.length > 0), function (p) { go(p.data && p.data.link); });
 
     var months = data.trend;
     draw("trend", {
@@ -75,22 +83,22 @@
       ]
     }, function () { go(data.cases.links.closed); });
 
-    draw("ratings", {
+    draw("ratings", orEmpty({
       title: { text: "评价等级分布", left: "center", textStyle: { fontSize: 14 } },
       tooltip: {},
       xAxis: { type: "category", data: data.ratings.levels.map(function (l) { return l.label; }) },
       yAxis: { type: "value", minInterval: 1 },
       series: [{ type: "bar", data: data.ratings.levels.map(function (l) { return l.count; }),
                  itemStyle: { color: "#0b57d0" } }]
-    });
+    }, data.ratings.total > 0));
 
-    draw("rectifications", {
+    draw("rectifications", orEmpty({
       title: { text: "差评整改状态", left: "center", textStyle: { fontSize: 14 } },
       tooltip: { trigger: "item" },
       series: [{ type: "pie", radius: "60%",
                  data: data.rectifications.by_status.filter(function (r) { return r.count > 0; })
                    .map(function (r) { return { name: r.label, value: r.count, link: r.link }; }) }]
-    }, function (p) { go(p.data && p.data.link); });
+    }, data.rectifications.total > 0), function (p) { go(p.data && p.data.link); });
 
     window.addEventListener("resize", function () {
       charts.forEach(function (c) { c.resize(); });
