@@ -57,6 +57,9 @@ class Staff:
             entries.append({"key": "import", "label": "导入", "url": reverse("workbench:import")})
         if self.has(frozenset({Role.CLERK})):
             entries.append(
+                {"key": "window", "label": "窗口收件", "url": reverse("workbench:window")}
+            )
+            entries.append(
                 {
                     "key": "register",
                     "label": "窗口登记",

@@ -134,3 +134,23 @@ def inbox_counts(user: Any) -> dict[str, Any]:
     counts = case_selectors.inbox_counts(user)
     counts["nearing"] = _visible_open_tasks(user, InboxFilter(due="nearing")).count()
     return counts
+
+
+def window_items(user: Any, limit: int = 500) -> list[Any]:
+    """Published items a window clerk may apply for on someone's behalf: those of the
+    departments where the user is a clerk (the service checks the role again)."""
+    from zwfw.catalog.models import Item, ItemStatus
+
+    today = timezone.localdate()
+    departments = (
+        StaffMembership.objects.filter(user_id=user.pk, role=Role.CLERK)
+        .exclude(valid_until__lt=today)
+        .values("department_id")
+    )
+    return list(
+        Item.objects.filter(department_id__in=departments, status=ItemStatus.PUBLISHED)
+        .exclude(current_version__isnull=True)
+        .select_related("department")
+        .only("id", "implementation_code", "name", "current_version_id", "department__name")
+        .order_by("name", "id")[:limit]
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from zwfw.workbench import views_cases, views_catalog
+from zwfw.workbench import views_cases, views_catalog, views_window
 
 app_name = "workbench"
 
@@ -23,6 +23,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="material_file",
     ),
     path("cases/<str:ref>/notices/<int:notice_id>/", views_cases.notice_pdf, name="notice_pdf"),
+    path("window/", views_window.window_start, name="window"),
+    path("window/<int:case_id>/", views_window.window_case, name="window_case"),
     path("catalog/", views_catalog.items, name="items"),
     path("catalog/items/<str:code>/edit/", views_catalog.item_edit, name="item_edit"),
     path("catalog/items/<str:code>/versions/", views_catalog.item_versions, name="item_versions"),
