@@ -29,6 +29,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("catalog/items/<str:code>/edit/", views_catalog.item_edit, name="item_edit"),
     path("catalog/items/<str:code>/versions/", views_catalog.item_versions, name="item_versions"),
     path("catalog/items/<str:code>/diff/", views_catalog.item_diff, name="item_diff"),
+    path("catalog/items/<str:code>/status/", views_catalog.item_status, name="item_status"),
     path("catalog/changes/", views_catalog.changes, name="changes"),
     path("catalog/changes/<int:change_id>/", views_catalog.change_detail, name="change"),
     path("catalog/changes/<int:change_id>/act/", views_catalog.change_act, name="change_act"),

@@ -231,16 +231,65 @@ def item_edit(request: HttpRequest, code: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("workbench:change", args=[change.pk]))
 
 
+#: 暂停 / 取消 / 恢复 offered for an item in each status (the service checks them again).
+STATUS_CHANGES: dict[str, list[tuple[str, str]]] = {
+    ItemStatus.PUBLISHED: [
+        (ChangeKind.SUSPEND, ChangeKind.SUSPEND.label),
+        (ChangeKind.CANCEL, ChangeKind.CANCEL.label),
+    ],
+    ItemStatus.SUSPENDED: [
+        (ChangeKind.RESUME, ChangeKind.RESUME.label),
+        (ChangeKind.CANCEL, ChangeKind.CANCEL.label),
+    ],
+}
+
+
+def _versions_context(request: HttpRequest, item: Item) -> dict[str, Any]:
+    versions = catalog_selectors.versions_of(item)
+    return {
+        "item": item,
+        "versions": list(reversed(versions)),
+        "status_changes": STATUS_CHANGES.get(item.status, []),
+        "may_edit": catalog_services.can_edit(request.user, item.department),
+        "active": "items",
+    }
+
+
 @require_GET
 @staff_required(CATALOG_ROLES)
 def item_versions(request: HttpRequest, code: str) -> HttpResponse:
     item = _item(request, code)
-    versions = catalog_selectors.versions_of(item)
-    return render(
-        request,
-        "workbench/versions.html",
-        {"item": item, "versions": list(reversed(versions)), "active": "items"},
-    )
+    return render(request, "workbench/versions.html", _versions_context(request, item))
+
+
+@require_POST
+@staff_required(frozenset({Role.CATALOG_OFFICER, Role.NODE_ADMIN}))
+def item_status(request: HttpRequest, code: str) -> HttpResponse:
+    """暂停 / 取消 / 恢复: a change request without new content, submitted for review at once."""
+    item = _item(request, code)
+    kind = request.POST.get("kind", "")
+    try:
+        if kind not in {k for k, _ in STATUS_CHANGES.get(item.status, [])}:
+            raise ValidationError(
+                "workbench.status_change",
+                f"事项当前状态为{item.get_status_display()}，不能执行该操作。",
+                "This status change is not possible now.",
+                field="kind",
+            )
+        change = catalog_services.create_change_request(
+            user=request.user,
+            kind=kind,
+            department=item.department,
+            sources=[item],
+            reason=_text(request, "reason", 2000),
+        )
+        catalog_services.submit_change_request(change, user=request.user)
+    except ZwfwError as error:
+        context = _versions_context(request, item)
+        context["error"] = error.message
+        return render(request, "workbench/versions.html", context, status=error.http_status)
+    messages.success(request, f"{ChangeKind(kind).label}申请 #{change.pk} 已提交审核。")
+    return HttpResponseRedirect(reverse("workbench:change", args=[change.pk]))
 
 
 @require_GET

@@ -305,3 +305,38 @@ def test_import_refusals_write_nothing(db: None) -> None:
     assert dry.context["report"]["created"] == 1
     assert Item.objects.count() == 0
     assert ChangeRequest.objects.count() == 0
+
+
+def test_suspend_then_resume_through_review(catalogue: dict[str, Any]) -> None:
+    from zwfw.catalog.models import ChangeKind, ItemStatus
+
+    officer = client_for(catalogue["officer"])
+    item = catalogue["item"]
+    page = officer.get(f"/workbench/catalog/items/{CODE}/versions/")
+    assert [k for k, _ in page.context["status_changes"]] == ["suspend", "cancel"]
+    no_reason = officer.post(f"/workbench/catalog/items/{CODE}/status/", {"kind": "suspend"})
+    assert no_reason.status_code == 400
+    wrong = officer.post(
+        f"/workbench/catalog/items/{CODE}/status/", {"kind": "resume", "reason": "x"}
+    )
+    assert wrong.status_code == 400
+    assert not ChangeRequest.objects.exists()
+    denied = client_for(catalogue["staffing"]).post(
+        f"/workbench/catalog/items/{CODE}/status/", {"kind": "suspend", "reason": "x"}
+    )
+    assert denied.status_code == 403
+    assert not ChangeRequest.objects.exists()
+
+    officer.post(
+        f"/workbench/catalog/items/{CODE}/status/", {"kind": "suspend", "reason": "系统升级"}
+    )
+    change = ChangeRequest.objects.get()
+    assert (change.kind, change.status) == (ChangeKind.SUSPEND, ChangeStatus.IN_REVIEW)
+    for reviewer in ("staffing", "legal"):
+        client_for(catalogue[reviewer]).post(
+            f"/workbench/catalog/changes/{change.pk}/act/", {"action": "approve"}
+        )
+    item.refresh_from_db()
+    assert item.status == ItemStatus.SUSPENDED
+    page = officer.get(f"/workbench/catalog/items/{CODE}/versions/")
+    assert [k for k, _ in page.context["status_changes"]] == ["resume", "cancel"]
