@@ -301,3 +301,46 @@ def test_a_signed_record_copied_under_another_identifier_fails(world: dict[str, 
     assert not verdict.valid
     assert verdict.signature_problem == "identifier_mismatch"
     assert services.verify_licence_identifier(first.identifier).valid
+
+
+def test_holder_page_sets_shown_fields_grants_revokes_and_copies(world: dict[str, Any]) -> None:
+    licence = closed_case_licence(world)
+    url = f"/licences/mine/{licence.identifier}/"
+    assert Client().get(url).status_code == 302  # to the login page
+    assert client_for(world["stranger"]).get(url).status_code == 404
+    holder = client_for(world["person"])
+    page = holder.get(url)
+    assert page.status_code == 200
+    assert licence.identifier in page.content.decode()
+
+    shown = holder.post(url, {"action": "shown_fields", "fields": ["item_name", "holder_name"]})
+    assert shown.status_code == 302
+    assert Licence.objects.get(pk=licence.pk).shown_fields == ["item_name", "holder_name"]
+
+    bad = holder.post(
+        url, {"action": "grant", "department_id": world["planning"].pk, "purpose": ""}
+    )
+    assert bad.status_code == 400
+    assert "请填写用证事由" in bad.content.decode()
+    assert not LicenceGrant.objects.exists()
+    made = holder.post(
+        url,
+        {
+            "action": "grant",
+            "department_id": world["planning"].pk,
+            "purpose": "规划许可",
+            "grant_fields": ["holder_name"],
+            "days": "7",
+        },
+    )
+    assert made.status_code == 302
+    grant = LicenceGrant.objects.get()
+    assert grant.fields == ["holder_name"]
+    holder.post(url, {"action": "revoke_grant", "grant_id": grant.pk})
+    grant.refresh_from_db()
+    assert grant.revoked_at is not None
+
+    copy = holder.post(url, {"action": "copy", "purpose": "银行开户", "days": "10"})
+    assert copy.status_code == 200
+    assert copy["Content-Type"] == "application/pdf"
+    assert copy.content.startswith(b"%PDF")
