@@ -120,7 +120,7 @@ def test_trend(world: dict[str, Any]) -> None:
 
 def test_dashboard_counts(world: dict[str, Any], django_assert_max_num_queries: Any) -> None:
     client = client_for(world["supervisor"])
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(14):
         response = client.get(f"{BASE}/dashboard", MARCH)
     body = response.json()
     assert response.status_code == 200

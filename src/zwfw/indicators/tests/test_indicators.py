@@ -195,7 +195,7 @@ def test_ensure_fresh_refreshes_when_stale(world: dict[str, Any], settings: Any)
 def test_compute_is_a_fixed_number_of_queries(
     world: dict[str, Any], django_assert_max_num_queries: Any
 ) -> None:
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(5):
         selectors.compute(NODE, MARCH)
 
 
