@@ -27,6 +27,8 @@ def test_rate_through_the_page(people: dict[str, Any], case: Case) -> None:
     assert "政务服务“好差评”" in html
     assert "非常不满意" in html
     assert case.number in html
+    # One QR code on the notice serves both: rating, and the progress lookup (查询密码 needed).
+    assert f'href="/progress/?number={case.number}"' in html
     assert "<script" not in html.split("<main", 1)[1]  # the form needs no JavaScript
     done = client.post(
         path,
