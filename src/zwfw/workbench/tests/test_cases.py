@@ -360,7 +360,7 @@ def test_detail_query_count_is_bounded(world: dict[str, Any], count_queries: Any
     services.accept(world["clerk"], case)
     reviewer = client_for(world["reviewer"])
     reviewer.get(url(case))
-    with count_queries(45) as counted:
+    with count_queries(30) as counted:
         reviewer.get(url(case))
     first = len(counted)
     # More history and materials do not add queries.
