@@ -28,7 +28,6 @@ the ordinals of :class:`~zwfw.supervision.models.DayIndex`, one join instead of 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from collections import defaultdict
@@ -101,11 +100,11 @@ class Context:
     lookback_from: dt.datetime  # full pass: final cases closed since
     today_natural: int
     today_working: int
-    #: Cases updated since the previous run (None on the first run ever). The incremental
-    #: pass reads only these; department changes (转办) always bump ``Case.updated_at``, so
-    #: even a full pass refreshes the departments of these cases only. Passed as one array
-    #: parameter: the planner then knows how few they are and probes the indexes.
-    changed_ids: list[int] | None = None
+    #: Whether the temporary table ``sv_changed`` holds the cases updated since the previous
+    #: run (False on the first run ever). The incremental pass runs every rule over it instead
+    #: of ``cases_case``; department changes (转办) always bump ``Case.updated_at``, so even a
+    #: full pass refreshes the departments of these cases only.
+    has_changed: bool = False
     #: Departments that warnings moved away from in this run (their counts change too).
     left_departments: set[int] = field(default_factory=set)
 
@@ -315,11 +314,7 @@ def _hit_select(branch: Branch, rule: Rule, ctx: Context) -> tuple[str, list[Any
     """New hits of one branch: cases where it holds with no open warning of the rule yet."""
     where = [_universe(branch.universe), f"({branch.where})"]
     params: list[Any] = list(branch.params(ctx, rule))
-    if not ctx.full:
-        sql, ids = _ids_sql("c.id", ctx.changed_ids or [])
-        where.append(sql)
-        params.extend(ids)
-    elif branch.universe == "final":
+    if ctx.full and branch.universe == "final":
         # Final cases do not change: a full pass reads the recently closed ones only.
         where.append("c.closed_at >= %s")
         params.append(_t(ctx.lookback_from))
@@ -332,7 +327,7 @@ def _hit_select(branch: Branch, rule: Rule, ctx: Context) -> tuple[str, list[Any
     sql = (
         f"SELECT c.id AS case_id, COALESCE(c.number, '') AS no, {branch.department} AS "
         f"department_id, {branch.n} AS n, {branch.d} AS d "
-        f"FROM {CASE} c {branch.joins} WHERE {' AND '.join(where)}"
+        f"FROM {_cases(ctx)} c {branch.joins} WHERE {' AND '.join(where)}"
     )
     if branch.group:
         sql += " GROUP BY c.id, c.number"
@@ -349,24 +344,54 @@ def _column_params(branch: Branch, rule: Rule, ctx: Context) -> list[Any]:
 def _holds(branch: Branch, rule: Rule, ctx: Context) -> tuple[str, list[Any]]:
     """``EXISTS`` (correlated to ``w.case_id``): the branch still holds for the warning's case."""
     sql = (
-        f"EXISTS (SELECT 1 FROM {CASE} c {branch.joins} WHERE c.id = w.case_id "
+        f"EXISTS (SELECT 1 FROM {_cases(ctx)} c {branch.joins} WHERE c.id = w.case_id "
         f"AND {_universe(branch.universe)} AND ({branch.where}))"
     )
     return sql, list(branch.params(ctx, rule))
 
 
-def _ids_sql(column: str, ids: list[int]) -> tuple[str, list[Any]]:
-    """``column`` among ``ids``, as one parameter (PostgreSQL array, SQLite JSON array)."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [ids]
-    return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(ids)]
+#: The columns of ``cases_case`` the rules read (the incremental pass copies only these).
+CASE_COLUMNS = (
+    "id, number, status, department_id, clock_start, paused_days, paused_since, due_date, "
+    "limit_days, limit_unit, closed_at, updated_at, decision, decision_reason, refusal_reason"
+)
+CHANGED = "sv_changed"
+
+
+def _cases(ctx: Context) -> str:
+    """The case rows a pass reads: all of them, or the changed ones (incremental)."""
+    return CASE if ctx.full else CHANGED
 
 
 def _changed_scope(ctx: Context) -> tuple[str, list[Any]]:
     if ctx.full:
         return "", []
-    sql, params = _ids_sql("w.case_id", ctx.changed_ids or [])
-    return f" AND {sql}", params
+    return f" AND w.case_id IN (SELECT id FROM {CHANGED})", []
+
+
+def load_changed(since: dt.datetime | None) -> int:
+    """Copy the rule columns of cases updated after ``since`` into the temporary table
+    ``sv_changed`` (dropped at the end of the run): the incremental pass then joins a table
+    of thousands of rows, planned as such, instead of probing a million-row one per rule."""
+    drop_changed()
+    if since is None:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {CHANGED} AS SELECT {CASE_COLUMNS} FROM {CASE} "
+            "WHERE updated_at > %s",
+            [_t(since)],
+        )
+        cursor.execute(f"CREATE INDEX {CHANGED}_id ON {CHANGED} (id)")
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {CHANGED}")
+        cursor.execute(f"SELECT COUNT(*) FROM {CHANGED}")
+        return int(cursor.fetchone()[0])
+
+
+def drop_changed() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {CHANGED}")
 
 
 # --- numbers -------------------------------------------------------------------------------------
@@ -478,16 +503,14 @@ def _refresh_departments(rule: Rule, branches: list[Branch], ctx: Context) -> in
         params: list[Any] = [_d(ctx.today), _d(ctx.today)]
     else:
         params = []
-    if not ctx.changed_ids:
+    if not ctx.has_changed:
         return 0
-    scope, scope_params = _ids_sql("c.id", ctx.changed_ids)
-    scope = f" AND {scope}"
     sql = (
         f"SELECT w.id, {department}, w.department_id FROM {WARNING} w "
-        f"JOIN {CASE} c ON c.id = w.case_id "
-        f"WHERE w.rule_id = %s AND w.status = 'open' AND {department} <> w.department_id{scope}"
+        f"JOIN {CHANGED} c ON c.id = w.case_id "
+        f"WHERE w.rule_id = %s AND w.status = 'open' AND {department} <> w.department_id"
     )
-    params = [*params[:1], rule.pk, *params[1:], *scope_params]
+    params = [*params[:1], rule.pk, *params[1:]]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -672,6 +695,7 @@ def run_rules(
         if not full and (state.watermark is None or state.last_full_date != today):
             full = True  # a new day: time alone has moved cases into nearing / overdue
         ensure_day_index(today, state)
+        changed = load_changed(state.watermark)
         natural, working = _ordinals(today)
         lookback = int(settings.SUPERVISION_LOOKBACK_DAYS)
         ctx = Context(
@@ -682,13 +706,7 @@ def run_rules(
             lookback_from=now - dt.timedelta(days=lookback),
             today_natural=natural,
             today_working=working,
-            changed_ids=(
-                list(
-                    Case.objects.filter(updated_at__gt=state.watermark).values_list("pk", flat=True)
-                )
-                if state.watermark is not None
-                else None
-            ),
+            has_changed=state.watermark is not None,
         )
         rules = list(Rule.objects.all())
         if codes is not None:
@@ -715,8 +733,9 @@ def run_rules(
             per_rule[rule.code] = result.as_dict()
         escalated = escalate_orders(today=today, now=now)
         recount_warnings(ctx)
-        changed = sum(r["raised"] + r["cleared"] for r in per_rule.values())
-        if connection.vendor == "postgresql" and changed + orders_opened > ANALYZE_AFTER:
+        drop_changed()
+        touched = sum(r["raised"] + r["cleared"] for r in per_rule.values())
+        if connection.vendor == "postgresql" and touched + orders_opened > ANALYZE_AFTER:
             # Fresh statistics, or the next pass plans nested loops over "one row" of warnings.
             with connection.cursor() as cursor:
                 cursor.execute(f"ANALYZE {WARNING}, {ORDER}, {WarningCount._meta.db_table}")
@@ -724,6 +743,7 @@ def run_rules(
             "full": full,
             "today": today.isoformat(),
             "changed_after": ctx.changed_after.isoformat() if ctx.changed_after else None,
+            "changed_cases": changed,
             "rules": per_rule,
             "orders_opened": orders_opened,
             "orders_escalated": escalated,
