@@ -373,17 +373,23 @@ def _issue_token(
     return row, token
 
 
-def rating_url_for_case(case: Case) -> str:
+def rating_url_for_case(case: Case, actor: Any = None) -> str:
     """The signed single-use URL to print as a QR code on a case's notices.
 
     Before the case is decided (the 受理通知书) it rates the service at acceptance — one visit,
     一次一评, reference ``<办件编号>/accept``; once decided (决定书) it rates the case, 一事一评.
     Anyone holding the paper can use it once (J7: the resident uses his daughter's phone).
+    ``actor`` (the clerk printing the notice) is recorded as the token's issuer.
     """
+    issued_by = actor_ref(actor) if actor is not None else "system"
     with transaction.atomic():
         if case.status in RATEABLE_FINAL:
             _row, token = _issue_token(
-                RatingKind.CASE, department=case.department, case=case, item=case.item
+                RatingKind.CASE,
+                department=case.department,
+                case=case,
+                item=case.item,
+                issued_by=issued_by,
             )
         else:
             _row, token = _issue_token(
@@ -392,6 +398,7 @@ def rating_url_for_case(case: Case) -> str:
                 case=case,
                 visit_reference=f"{case.number or case.pk}/accept",
                 item=case.item,
+                issued_by=issued_by,
             )
     return token_url(token)
 

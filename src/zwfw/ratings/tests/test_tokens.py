@@ -120,8 +120,9 @@ def test_signed_token_with_the_wrong_nonce_is_refused(people: dict[str, Any], ca
 def test_acceptance_notice_url_rates_the_visit(people: dict[str, Any]) -> None:
     """J7: the 受理通知书 QR rates the service at the window (一次一评), even before 办结."""
     case = cases.accept(people["clerk"], submitted(people), opinion="受理")
-    token = token_of(services.rating_url_for_case(case))
+    token = token_of(services.rating_url_for_case(case, people["clerk"]))
     row = services.token_row(token)
+    assert row.issued_by == f"user:{people['clerk'].pk}"
     assert row.kind == RatingKind.VISIT
     assert row.visit_reference == f"{case.number}/accept"
     assert row.case == case
