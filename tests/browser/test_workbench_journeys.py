@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import no_horizontal_scroll
+from tests.browser.conftest import no_horizontal_scroll, off_the_loop, overflowing
 
 PHONE_WIDTH = {"width": 360, "height": 740}
 DESKTOP_WIDTH = {"width": 1280, "height": 900}
@@ -26,12 +26,10 @@ DESKTOP_WIDTH = {"width": 1280, "height": 900}
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    # Loading the demo in the test's thread, where Playwright runs an event loop, leaves
-    # pyHanko's un-awaited signing coroutines of the notices rendered then (they fail with
-    # "asyncio.run() cannot be called from a running event loop" and are rendered again on
+    # Until demo_world loads off Playwright's event loop, the notices it renders in the test's
+    # thread fail in pyHanko's asyncio.run and leave un-awaited coroutines (rendered again on
     # first download); their warnings are not this module's subject.
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-    pytest.mark.filterwarnings("ignore::RuntimeWarning"),
 ]
 
 J2_ITEM = "XK00201000-3-511600-11511600511600040H-01"  # 食品经营许可 (city)
@@ -48,26 +46,10 @@ def _no_serious_violations(axe: Any, page: Any) -> None:
     assert violations == [], violations
 
 
-def _too_wide(page: Any) -> list[str]:
-    """The elements that reach past the viewport's right edge (the failure message)."""
-    return list(
-        page.evaluate(
-            """() => {
-                const edge = document.documentElement.clientWidth + 1;
-                const right = e => Math.round(e.getBoundingClientRect().right);
-                return [...document.querySelectorAll('body *')]
-                    .filter(e => right(e) > edge)
-                    .slice(0, 8)
-                    .map(e => `${e.tagName}.${e.className} ${right(e)}`);
-            }"""
-        )
-    )
-
-
 def _fits_a_phone(page: Any) -> None:
     page.set_viewport_size(PHONE_WIDTH)
     try:
-        assert no_horizontal_scroll(page), (page.url, _too_wide(page))
+        assert no_horizontal_scroll(page), (page.url, overflowing(page))
     finally:
         page.set_viewport_size(DESKTOP_WIDTH)
 
@@ -137,7 +119,8 @@ def _j2_staff_side(page: Any, login: Any, axe: Any, screenshot: Any) -> Any:
 
     # 王强 uploads it for the company (the portal's journey covers his pages) and resubmits.
     agent = case.agent
-    services.add_material_upload(
+    off_the_loop(
+        services.add_material_upload,
         agent,
         case,
         checklist_index=4,
@@ -145,7 +128,7 @@ def _j2_staff_side(page: Any, login: Any, axe: Any, screenshot: Any) -> Any:
         data=SAMPLE_PDF + b"% lisi\n%%EOF\n",
         acting_uscc=JOURNEY_COMPANY.uscc,
     )
-    services.resubmit(agent, case, acting_uscc=JOURNEY_COMPANY.uscc)
+    off_the_loop(services.resubmit, agent, case, acting_uscc=JOURNEY_COMPANY.uscc)
 
     page.reload()
     boxes = page.locator("fieldset:has(legend:text('审查要点')) input[type=checkbox]")
@@ -172,7 +155,7 @@ def _j6_catalogue_change(page: Any, login: Any, axe: Any) -> None:
     from zwfw.catalog.models import Item
     from zwfw.workbench.demo import load_demo as load_workbench_demo
 
-    load_workbench_demo()  # the second catalogue reviewer (until the loader calls it)
+    off_the_loop(load_workbench_demo)  # the second catalogue reviewer (until the loader does)
     item = Item.objects.get(implementation_code=J2_ITEM)
     assert (item.promised_days, item.version_count) == (15, 1)
 
