@@ -150,7 +150,9 @@ def demo_world(transactional_db: None) -> dict[str, int]:
     accounts, sample cases (``zwfw.core.demo.load_demo``)."""
     from zwfw.core.demo import load_demo
 
-    return load_demo()
+    # Off Playwright's event loop: the licences' demo signs PDFs (pyHanko runs asyncio).
+    result: dict[str, int] = off_the_loop(load_demo)
+    return result
 
 
 @pytest.fixture
@@ -167,16 +169,19 @@ def demo_node(transactional_db: None) -> None:
     from zwfw.organisations.divisions import load_divisions
     from zwfw.registries.demo import load_demo_registries
 
-    with context.bind(actor="system:load_demo"):
-        load_divisions()
-        seed_calendar()
-        load_departments()
-        load_users()
-        seed_synonyms()
-        load_demo_catalog()
-        load_demo_registries()
-        processes.ensure_builtin()
-        load_staff_roles()
+    def load() -> None:
+        with context.bind(actor="system:load_demo"):
+            load_divisions()
+            seed_calendar()
+            load_departments()
+            load_users()
+            seed_synonyms()
+            load_demo_catalog()
+            load_demo_registries()
+            processes.ensure_builtin()
+            load_staff_roles()
+
+    off_the_loop(load)
 
 
 @pytest.fixture

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -34,7 +36,7 @@ def item_guide(request: HttpRequest, implementation_code: str) -> HttpResponse:
     if raw_version and version is None:
         raise Http404("no such version")
     try:
-        guide = get_guide(implementation_code, version=version)
+        guide = _cached_guide(implementation_code, version)
     except NotFound as exc:
         raise Http404(exc.message) from None
     return render(
@@ -42,6 +44,32 @@ def item_guide(request: HttpRequest, implementation_code: str) -> HttpResponse:
         "catalog/guide.html",
         {"guide": guide, "version_numbers": range(1, guide.latest_version + 1)},
     )
+
+
+#: Building a guide validates the whole content (about 10 ms); versions never change, so the
+#: current guide is cached under the item's current version, its content hash, status and
+#: department, which any publication, suspension, withdrawal or transfer changes. Only
+#: "latest version" may lag behind a new unpublished draft by this long. Older versions
+#: (``?version=N``) are rare and built each time.
+GUIDE_CACHE_SECONDS = 300
+
+
+def _cached_guide(code: str, version: int | None) -> Any:
+    state = (
+        Item.objects.filter(implementation_code=code[:64])
+        .values_list(
+            "pk", "current_version_id", "current_version__content_hash", "status", "department_id"
+        )
+        .first()
+    )
+    if state is None or version is not None:
+        return get_guide(code, version=version)  # raises NotFound with its message
+    key = "catalog:guide:" + ":".join(str(part) for part in state)
+    guide = cache.get(key)
+    if guide is None:
+        guide = get_guide(code, version=version)
+        cache.set(key, guide, GUIDE_CACHE_SECONDS)
+    return guide
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from zwfw.core import metrics
@@ -60,6 +61,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "legal_themes": [t for t in browse_counts("theme_legal") if t.count],
             "life_events": life_events(),
             "popular": popular_items(),
+            # reversed once: the page links some fifty searches
+            "search_url": reverse("portal:search"),
         },
     )
 
