@@ -149,7 +149,7 @@ def test_dashboard_counts(world: dict[str, Any], django_assert_max_num_queries: 
     assert rect["appeal_upheld"] == 0  # r6 is excluded
     assert body["rectifications"]["rate"] == 0.5
     assert body["cases"]["closed_late"] == 2
-    assert body["cases"]["links"]["closed"] == "/api/v1/workbench/cases?status=closed"
+    assert body["cases"]["links"]["closed"] == "/workbench/cases/?status=closed"
     departments = {row["department"]: row for row in body["departments"]}
     assert departments[world["market"].name]["on_time_rate"] == 0.5
     assert departments[world["planning"].name]["warnings"] == 1
@@ -340,7 +340,7 @@ def test_page_tables_show_the_numbers(world: dict[str, Any]) -> None:
         in html
     )
     assert "/api/v1/supervision/warnings?severity=red" in html
-    assert "/api/v1/workbench/cases?status=closed" in html
+    assert "/workbench/cases/?status=closed" in html
     assert "差评整改状态（共 2 件，整改率 50.0%）" in html
 
 
