@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from collections.abc import Mapping
@@ -38,7 +39,7 @@ from zwfw.core import calendar as cal
 from zwfw.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from zwfw.core.masking import mask_name
 from zwfw.core.validators import validate_mobile
-from zwfw.organisations.models import Department, Role
+from zwfw.organisations.models import Department, Role, StaffMembership
 from zwfw.ratings.models import (
     AWAITING_DEPARTMENT,
     BAD_LEVELS,
@@ -64,6 +65,7 @@ TOKEN_CHANNELS = (Channel.QR_CODE, Channel.HALL_TABLET, Channel.HALL_TERMINAL)
 RATEABLE_FINAL = (CaseStatus.CLOSED, CaseStatus.REFUSED)
 #: Roles that answer for a department's bad ratings (verify, appeal, return call).
 DEPARTMENT_MANAGERS = (Role.DEPARTMENT_ADMIN, Role.DECIDER)
+log = logging.getLogger(__name__)
 VISIT_REFERENCE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_./-]{0,63}$")
 
 
@@ -626,6 +628,63 @@ def _audit(
     )
 
 
+def _subject(rating: Rating) -> str:
+    """What was rated, in words (no personal data: it goes into messages)."""
+    item = rating.item.name if rating.item_id and rating.item else ""
+    if rating.kind == RatingKind.CASE and rating.case is not None:
+        return f"办件{rating.case.number}（{rating.case.item_name}）"
+    return f"窗口服务{rating.visit_reference}" + (f"（{item}）" if item else "")
+
+
+def _message(user: Any, template: str, context: Mapping[str, Any], dedupe: str) -> None:
+    """An in-site message, queued on commit; a missing or broken template is logged, not
+    raised: a rating or a rectification must not fail over a notification."""
+    from zwfw.notifications.services import queue_message
+
+    try:
+        queue_message(
+            channel="site",
+            recipient="",
+            template_code=template,
+            context=context,
+            user=user,
+            dedupe_key=dedupe,
+        )
+    except (NotFound, ValidationError) as error:
+        log.warning("ratings: message %s not queued: %s", template, error.code)
+
+
+def _notify_department(rect: Rectification) -> None:
+    rating = rect.rating
+    managers = (
+        StaffMembership.objects.filter(
+            department_id=rect.department_id, role__in=DEPARTMENT_MANAGERS
+        )
+        .exclude(valid_until__lt=timezone.localdate())
+        .select_related("user")
+    )
+    context = {
+        "department": rect.department.name,
+        "level": Level(rating.level).label,
+        "subject": _subject(rating),
+        "deadline": rect.deadline.isoformat(),
+    }
+    for user in {m.user_id: m.user for m in managers}.values():
+        _message(user, "ratings.bad_rating", context, f"rating:{rating.pk}:bad:{user.pk}")
+
+
+def _notify_rater(rect: Rectification) -> None:
+    rating = rect.rating
+    if rating.rater_id is None:
+        return  # a QR rating is anonymous: the return call is the answer
+    context = {
+        "department": rect.department.name,
+        "subject": _subject(rating),
+        "measures": rect.measures,
+    }
+    _message(rating.rater, "ratings.rectification_closed", context, f"rating:{rating.pk}:closed")
+
+
 def _open_rectification(rating: Rating, actor: str) -> Rectification:
     now = _now()
     deadline = cal.add_working_days(cal.local_date(now), settings.RATINGS_RECTIFICATION_DAYS)
@@ -641,6 +700,7 @@ def _open_rectification(rating: Rating, actor: str) -> Rectification:
         at=now,
     )
     _audit(rect, "open", "", {"rating": rating.pk, "deadline": deadline}, actor)
+    _notify_department(rect)
     return rect
 
 
@@ -849,4 +909,5 @@ def close(user: Any, rect: Rectification, *, opinion: str) -> Rectification:
         rect.save()
         _step(rect, "close", before, user, opinion)
         _audit(rect, "close", before, {"outcome": rect.outcome}, user)
+        _notify_rater(rect)
     return rect

@@ -12,6 +12,7 @@ from zwfw.cases.models import Case, CaseStatus
 from zwfw.core import calendar as cal
 from zwfw.core.errors import Conflict, PermissionDenied, ValidationError
 from zwfw.core.models import AuditRecord
+from zwfw.notifications.models import OutboxMessage
 from zwfw.ratings import selectors, services
 from zwfw.ratings.models import Rating, Rectification, RectificationStatus
 from zwfw.ratings.tests.conftest import closed_case, submitted
@@ -48,6 +49,10 @@ def test_j4_bad_rating_to_closed_rectification(people: dict[str, Any], case: Cas
     assert rect.department == people["market"]
     today = cal.local_date(timezone.now())
     assert rect.deadline == cal.add_working_days(today, 5)
+    # The department's managers (部门管理员 孙主任, 决定人员 陈局) are told; nobody else.
+    told = OutboxMessage.objects.filter(template_code="ratings.bad_rating")
+    assert sorted(told.values_list("recipient_user__real_name", flat=True)) == ["孙主任", "陈局"]
+    assert told.first().subject == f"差评待核实：办件{case.number}（{case.item_name}）"  # type: ignore[union-attr]
 
     deadline = today + dt.timedelta(days=20)
     rect = services.verify(
@@ -69,6 +74,8 @@ def test_j4_bad_rating_to_closed_rectification(people: dict[str, Any], case: Cas
     rect = services.close(people["supervisor"], rect, opinion="整改到位，同意办结")
     assert rect.status == RectificationStatus.CLOSED
     assert rect.closed_by == "赵刚"
+    closed = OutboxMessage.objects.get(template_code="ratings.rectification_closed")
+    assert closed.recipient_user == people["person"]
     steps = list(rect.steps.order_by("id").values_list("action", "to_status"))
     assert steps == [
         ("open", "verifying"),
@@ -408,3 +415,15 @@ def test_statistics_hand_computed(people: dict[str, Any]) -> None:
     tomorrow = cal.local_date(timezone.now()) + dt.timedelta(days=1)
     assert selectors.statistics(date_from=tomorrow)["total"] == 0
     assert selectors.statistics(date_to=tomorrow)["total"] == 7
+
+
+def test_a_missing_message_template_does_not_stop_a_rating(
+    people: dict[str, Any], case: Case, caplog: pytest.LogCaptureFixture
+) -> None:
+    from zwfw.notifications.models import MessageTemplate
+
+    MessageTemplate.objects.filter(code__startswith="ratings.").delete()
+    rating = bad_rating(people, case)
+    assert rating.rectification.status == RectificationStatus.VERIFYING
+    assert not OutboxMessage.objects.filter(template_code="ratings.bad_rating").exists()
+    assert "ratings.bad_rating not queued: notify.template_unknown" in caplog.text

@@ -13,6 +13,7 @@ from zwfw.cases import services as cases
 from zwfw.cases.models import Case
 from zwfw.core.errors import Conflict, PermissionDenied, ValidationError, ZwfwError
 from zwfw.core.models import AuditRecord
+from zwfw.notifications.models import OutboxMessage
 from zwfw.ratings import services
 from zwfw.ratings.models import Channel, Rating, RatingKind, RatingToken
 from zwfw.ratings.tests.conftest import submitted
@@ -49,6 +50,7 @@ def test_case_token_rates_once(people: dict[str, Any], case: Case) -> None:
     assert rating.rater_name == "李*"
     assert rating.named
     assert rating.rectification.status == "verifying"
+    assert "窗口服务" not in OutboxMessage.objects.get(recipient_user=people["decider"]).subject
     row.refresh_from_db()
     assert row.used_at is not None
     assert row.rating == rating
