@@ -72,13 +72,21 @@ def items(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status and status not in ItemStatus.values:
         status = ""
-    page = catalog_selectors.list_items_for_staff(
-        request.user,
-        department=_int(request.GET.get("department")),
-        status=status or None,
-        cursor=request.GET.get("cursor") or None,
-        limit=PAGE_SIZE,
-    )
+    try:
+        page = catalog_selectors.list_items_for_staff(
+            request.user,
+            department=_int(request.GET.get("department")),
+            status=status or None,
+            cursor=request.GET.get("cursor") or None,
+            limit=PAGE_SIZE,
+        )
+    except ZwfwError as error:  # a damaged cursor
+        return render(
+            request,
+            "workbench/items.html",
+            {"rows": [], "statuses": ItemStatus.choices, "error": error.message, "active": "items"},
+            status=error.http_status,
+        )
     params = request.GET.copy()
     params.pop("cursor", None)
     officer_departments = {
@@ -334,12 +342,20 @@ def changes(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", default)
     if status and status not in ChangeStatus.values:
         status = default
-    page = catalog_selectors.list_change_requests(
-        request.user,
-        status=status or None,
-        cursor=request.GET.get("cursor") or None,
-        limit=PAGE_SIZE,
-    )
+    try:
+        page = catalog_selectors.list_change_requests(
+            request.user,
+            status=status or None,
+            cursor=request.GET.get("cursor") or None,
+            limit=PAGE_SIZE,
+        )
+    except ZwfwError as error:  # a damaged cursor
+        return render(
+            request,
+            "workbench/changes.html",
+            {"rows": [], "statuses": ChangeStatus.choices, "error": error.message},
+            status=error.http_status,
+        )
     params = request.GET.copy()
     params.pop("cursor", None)
     return render(

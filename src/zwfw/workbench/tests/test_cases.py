@@ -425,3 +425,17 @@ def test_a_companys_uscc_is_not_masked(world: dict[str, Any]) -> None:
     applicant = dict(client_for(world["clerk"]).get(url(case)).context["applicant"])
     assert applicant["申请者"] == "示例餐饮管理有限公司"
     assert applicant["证件号码"] == "91511602MA6CXY2P91"
+
+
+def test_unknown_references_are_404_not_500(world: dict[str, Any], case: Case) -> None:
+    clerk = client_for(world["clerk"])
+    assert clerk.get("/workbench/cases/abc/").status_code == 404
+    assert clerk.get("/workbench/cases/1234567890123/").status_code == 404
+    assert clerk.post("/workbench/tasks/999999/act/", {"action": "pass"}).status_code == 404
+    assert clerk.post("/workbench/tasks/999999/claim/").status_code == 404
+    assert clerk.get(url(case, "notices/999999/")).status_code == 404
+    assert clerk.get(url(case) + "?preview=abc").status_code == 200
+    task = open_task(case, TaskKind.ACCEPT)
+    assert clerk.post(f"/workbench/tasks/{task.pk}/act/", {"action": "fly"}).status_code == 400
+    assert clerk.post(url(case, "act/"), {"action": "fly"}).status_code == 400
+    assert clerk.get(f"/workbench/tasks/{task.pk}/act/").status_code == 405

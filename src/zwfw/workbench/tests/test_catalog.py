@@ -340,3 +340,19 @@ def test_suspend_then_resume_through_review(catalogue: dict[str, Any]) -> None:
     assert item.status == ItemStatus.SUSPENDED
     page = officer.get(f"/workbench/catalog/items/{CODE}/versions/")
     assert [k for k, _ in page.context["status_changes"]] == ["resume", "cancel"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/workbench/catalog/?cursor=%25%25%25",
+        "/workbench/catalog/?cursor=WzFd",
+        "/workbench/catalog/changes/?cursor=zzz",
+        "/workbench/catalog/?status=bogus&department=x",
+        f"/workbench/catalog/items/{CODE}/diff/?from=abc&to=-1",
+        "/workbench/catalog/changes/99999999999999999999/",
+    ],
+)
+def test_damaged_parameters_never_give_a_500(catalogue: dict[str, Any], url: str) -> None:
+    response = client_for(catalogue["officer"]).get(url)
+    assert response.status_code in (200, 400, 404), response.status_code
