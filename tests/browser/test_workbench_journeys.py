@@ -8,8 +8,9 @@
   a new material); 王磊 (编制审核) and 孙红 (法制审核) approve; the new version is published and
   the version diff shows exactly those two changes.
 
-axe-core finds no serious or critical violation on the inbox, the case detail and the diff
-page; the inbox and the case detail are saved as 1280 px screenshots.
+axe-core finds no serious or critical violation on the inbox, the case detail, the correction
+builder, the edit form, the review page and the diff page; the inbox and the case detail are
+saved as 1280 px screenshots.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ def _j2_staff_side(page: Any, login: Any, axe: Any, screenshot: Any) -> Any:
     page.get_by_role("button", name="预览").click()
     preview = page.locator(".wb-notice-preview")
     assert "缺少从业人员李四的健康证明" in preview.inner_text()
+    _no_serious_violations(axe, page)
     assert not CorrectionRequest.objects.filter(case=case).exists()
     page.get_by_role("button", name="发出补正告知").click()
     page.get_by_text("补正告知书已发出（共1项）").wait_for()
@@ -160,6 +162,7 @@ def _j6_catalogue_change(page: Any, login: Any, axe: Any) -> None:
     assert (item.promised_days, item.version_count) == (15, 1)
 
     _as(page, login, "officer", f"/workbench/catalog/items/{J2_ITEM}/edit/")
+    _no_serious_violations(axe, page)
     page.get_by_label("承诺办结时限（天）").fill("10")
     page.get_by_label("材料名称").fill(NEW_MATERIAL)
     page.get_by_label("必要材料").check()
@@ -175,6 +178,8 @@ def _j6_catalogue_change(page: Any, login: Any, axe: Any) -> None:
         page.get_by_role("link", name=f"#{change_id}", exact=True).click()
         page.wait_for_url(change_url)
         page.get_by_role("heading", name=step).wait_for()
+        if step == "编制审核":
+            _no_serious_violations(axe, page)
         page.get_by_label("审核意见").fill("同意")
         page.get_by_role("button", name="同意").click()
         page.get_by_text(f"{step}：同意").wait_for()
