@@ -595,3 +595,24 @@ def test_pages_work_behind_a_path_prefix(world: dict[str, Any]) -> None:
         assert outside == [], (path, outside)
         assert 'aria-current="page"' in body or path == "/", path
         assert response["Content-Security-Policy"]
+
+
+def test_my_licences_lists_the_issued_licence_with_downloads(world: dict[str, Any]) -> None:
+    from zwfw.licences.tests.test_issue import closed_case_licence
+
+    licence = closed_case_licence(world)
+    client = client_for(world["person"])
+    body = text(client.get(reverse("portal:my_licences")))
+    assert licence.identifier in body
+    pdf = reverse("api-v1:my_licence_file", kwargs={"identifier": licence.identifier, "fmt": "pdf"})
+    assert f'href="{pdf}"' in body
+    assert client.get(pdf).status_code == 200
+    # the case page shows the decision and the notices
+    case_page = text(client.get(reverse("portal:my_case", args=[licence.case_id])))
+    assert "已办结" in case_page
+    assert "准予" in case_page
+    assert "/notices/" in case_page
+    # somebody else has no licence
+    assert licence.identifier not in text(
+        client_for(world["stranger"]).get(reverse("portal:my_licences"))
+    )
