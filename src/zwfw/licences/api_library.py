@@ -490,3 +490,56 @@ def import_licences(
         "identifiers": report.imported,
         "errors": [error.__dict__ for error in report.errors],
     }
+
+
+# --- 变更 and history ----------------------------------------------------------------------------
+
+
+class ChangeIn(Schema):
+    face: dict[str, str] = Field(..., description="the face fields that change")
+    reason: str = Field(..., min_length=1, max_length=500)
+
+
+class VersionOut(Schema):
+    identifier: str
+    version: int
+    status: str
+    issued_at: dt.datetime
+    valid_from: dt.date
+    valid_until: dt.date | None
+    revoked_at: dt.datetime | None
+    revocation_reason: str
+
+
+@router.post(
+    "/licences/{identifier}/change",
+    response={201: VersionOut, **ERRORS},
+    auth=django_auth,
+    summary="变更: a new version with changed face data (deciders of the issuing department)",
+)
+def change_licence(request: HttpRequest, identifier: str, body: ChangeIn) -> Status:
+    new = manage.change_licence(request.user, identifier, face=body.face, reason=body.reason)
+    return Status(201, version_out(new))
+
+
+def version_out(licence: Any) -> dict[str, Any]:
+    return {
+        "identifier": licence.identifier,
+        "version": licence.version,
+        "status": licence.status,
+        "issued_at": licence.issued_at,
+        "valid_from": licence.valid_from,
+        "valid_until": licence.valid_until,
+        "revoked_at": licence.revoked_at,
+        "revocation_reason": licence.revocation_reason,
+    }
+
+
+@router.get(
+    "/licences/{identifier}/history",
+    response={200: list[VersionOut], **ERRORS},
+    auth=django_auth,
+    summary="Every version of a licence (the holder, or staff of the issuing department)",
+)
+def licence_history(request: HttpRequest, identifier: str) -> list[dict[str, Any]]:
+    return [version_out(licence) for licence in manage.history(request.user, identifier)]

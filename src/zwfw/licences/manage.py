@@ -240,6 +240,70 @@ def issue_manually(
     )
 
 
+def _issued(identifier: str) -> Licence:
+    licence = (
+        Licence.objects.select_related("issuer", "licence_type")
+        .filter(identifier=(identifier or "").strip().upper()[:120])
+        .first()
+    )
+    if licence is None:
+        raise NotFound("licences.unknown", "证照不存在。", "Unknown licence.")
+    return licence
+
+
+def change_licence(user: Any, identifier: str, *, face: dict[str, Any], reason: str) -> Licence:
+    """变更: the next version with ``face`` changes (the holder's name and number stay)."""
+    licence = _issued(identifier)
+    require_manager(user, licence.issuer)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            "licences.change_reason", "请填写变更原因。", "A reason is required.", field="reason"
+        )
+    fixed = {"holder_name", "holder_id"} & set(face)
+    if fixed:
+        raise ValidationError(
+            "licences.change_holder",
+            "持证主体不能通过变更修改，请注销后重新发证。",
+            "The holder cannot be changed.",
+            field="face",
+        )
+    unknown = set(face) - {entry["name"] for entry in licence.licence_type.face_fields}
+    if unknown:
+        raise ValidationError(
+            "licences.unknown_fields",
+            f"证照类型没有这些照面字段：{'、'.join(sorted(unknown))}。",
+            f"Unknown face fields {sorted(unknown)}.",
+            field="face",
+        )
+    with transaction.atomic():
+        new = services.renew(licence, actor=user, face=face)
+        audit.record(
+            "licences:licence:change",
+            "licences.licence",
+            new.pk,
+            after={"previous": licence.identifier, "fields": sorted(face), "reason": reason},
+            actor=services.actor_text(user),
+        )
+    return new
+
+
+def history(user: Any, identifier: str) -> list[Licence]:
+    """Every version of the licence, oldest first: for its holder or the issuer's staff."""
+    from zwfw.licences import selectors
+    from zwfw.licences.use import staff_departments
+
+    licence = _issued(identifier)
+    is_holder = selectors.licences_of(user).filter(pk=licence.pk).exists()
+    if not is_holder and licence.issuer_id not in staff_departments(user):
+        raise NotFound("licences.unknown", "证照不存在。", "Unknown licence.")
+    return list(
+        Licence.objects.filter(issuer_id=licence.issuer_id, serial=licence.serial).order_by(
+            "version"
+        )
+    )
+
+
 # --- bulk import of paper licences ---------------------------------------------------------------
 
 COLUMN_TYPE = "证照类型代码"

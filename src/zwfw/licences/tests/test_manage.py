@@ -235,3 +235,32 @@ def test_import_refuses_a_sheet_without_the_required_columns(
     assert response.json()["code"] == "licences.import_format"
     assert manage.IMPORT_MAX_ROWS >= 10_000
     assert not Licence.objects.exists()
+
+
+def test_change_makes_a_new_version_and_history_keeps_both(
+    world: dict[str, Any], market: Any
+) -> None:
+    licence = closed_case_licence(world)
+    url = f"/api/v1/licences/{licence.identifier}"
+    body = {"face": {"item_name": "食品经营许可（变更经营项目）"}, "reason": "经营项目变更"}
+    assert (
+        client_for(world["clerk"]).post(f"{url}/change", body, content_type=JSON).status_code == 403
+    )
+    holder_change = {"face": {"holder_name": "别人"}, "reason": "x"}
+    refused = client_for(world["decider"]).post(f"{url}/change", holder_change, content_type=JSON)
+    assert refused.json()["code"] == "licences.change_holder"
+    assert Licence.objects.count() == 1
+    changed = client_for(world["decider"]).post(f"{url}/change", body, content_type=JSON)
+    assert changed.status_code == 201, changed.content
+    assert changed.json()["version"] == 2
+    new = Licence.objects.get(identifier=changed.json()["identifier"])
+    assert new.face["item_name"] == "食品经营许可（变更经营项目）"
+    assert new.face["holder_name"] == "李娜"
+    history = client_for(world["person"]).get(f"{url}/history").json()
+    assert [(entry["version"], entry["status"]) for entry in history] == [
+        (1, "superseded"),
+        (2, "valid"),
+    ]
+    assert client_for(world["decider"]).get(f"{url}/history").status_code == 200
+    for outsider in (world["stranger"], world["planning_reviewer"]):
+        assert client_for(outsider).get(f"{url}/history").status_code == 404
