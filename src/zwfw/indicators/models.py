@@ -63,6 +63,9 @@ class DailyRollup(models.Model):
     """Counts of one Beijing-time day and one department (see ``docs/indicators.md``)."""
 
     day = models.DateField()
+    # The first day of the day's month: the trend groups by it (a plain column, because
+    # truncating a date in SQL is a Python function per row on SQLite).
+    month = models.DateField()
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
     # by the day of submitted_at
     submitted = models.PositiveIntegerField(default=0)

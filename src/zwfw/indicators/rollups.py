@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, DateField, Exists, F, Func, OuterRef, Q, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -56,6 +56,41 @@ def local_tz() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
+def _fixed_offset_minutes() -> int | None:
+    """The zone's UTC offset in minutes if it has had one offset this year and last (Asia/
+    Shanghai: +480 since 1991), else None."""
+    tz = local_tz()
+    year = timezone.now().year
+    offsets = {
+        tz.utcoffset(dt.datetime(y, m, 1))  # type: ignore[arg-type]
+        for y in (year - 1, year)
+        for m in (1, 4, 7, 10)
+    }
+    if len(offsets) != 1:
+        return None
+    (offset,) = offsets
+    return int(offset.total_seconds() // 60) if offset is not None else None
+
+
+def local_day(field: str) -> Any:
+    """The Beijing-time date of a timestamp column, as SQL.
+
+    PostgreSQL: ``(col AT TIME ZONE 'Asia/Shanghai')::date`` (Django's ``TruncDate``). SQLite:
+    ``TruncDate`` is a Python function called per row (a full rebuild at 20,000 cases took 5 s),
+    so for a zone with one fixed offset the native ``date(col, '+480 minutes')`` is used.
+    """
+    from django.db import connection
+
+    minutes = _fixed_offset_minutes() if connection.vendor == "sqlite" else None
+    if minutes is None:
+        return TruncDate(field, tzinfo=local_tz())
+    return Func(F(field), Value(f"{minutes:+d} minutes"), function="date", output_field=DateField())
+
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
 def day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=local_tz())
 
@@ -63,7 +98,6 @@ def day_start(day: dt.date) -> dt.datetime:
 def _case_rows(start: dt.datetime | None, end: dt.datetime) -> list[dict[str, Any]]:
     from zwfw.cases.models import Case, CaseStatus, DeliveryMethod
 
-    tz = local_tz()
     cases = Case.objects.all()
     if start is not None:
         cases = cases.filter(updated_at__gte=start)
@@ -76,7 +110,7 @@ def _case_rows(start: dt.datetime | None, end: dt.datetime) -> list[dict[str, An
         submitted = submitted.filter(submitted_at__isnull=False)
         closed = closed.filter(closed_at__isnull=False)
     rows = list(
-        submitted.annotate(day=TruncDate("submitted_at", tzinfo=tz))
+        submitted.annotate(day=local_day("submitted_at"))
         .values("day", "department_id")
         .annotate(
             submitted=Count("id"),
@@ -85,7 +119,7 @@ def _case_rows(start: dt.datetime | None, end: dt.datetime) -> list[dict[str, An
         .order_by()
     )
     rows += list(
-        closed.annotate(day=TruncDate("closed_at", tzinfo=tz))
+        closed.annotate(day=local_day("closed_at"))
         .values("day", "department_id")
         .annotate(
             closed=Count("id"),
@@ -108,7 +142,7 @@ def _rating_rows(start: dt.datetime | None, end: dt.datetime) -> list[dict[str, 
     if start is not None:
         ratings = ratings.filter(created_at__gte=start)
     return list(
-        ratings.annotate(day=TruncDate("created_at", tzinfo=local_tz()))
+        ratings.annotate(day=local_day("created_at"))
         .values("day", "department_id")
         .annotate(
             **{
@@ -127,7 +161,7 @@ def _warning_rows(start: dt.datetime | None, end: dt.datetime) -> list[dict[str,
     if start is not None:
         warnings = warnings.filter(raised_at__gte=start)
     return list(
-        warnings.annotate(day=TruncDate("raised_at", tzinfo=local_tz()))
+        warnings.annotate(day=local_day("raised_at"))
         .values("day", "department_id")
         .annotate(
             **{
@@ -270,7 +304,7 @@ def refresh(
         stale.delete()
         DailyRollup.objects.bulk_create(
             [
-                DailyRollup(day=day, department_id=department, **counts)
+                DailyRollup(day=day, month=month_of(day), department_id=department, **counts)
                 for (day, department), counts in merged.items()
             ],
             batch_size=2000,

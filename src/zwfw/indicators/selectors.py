@@ -17,7 +17,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from zwfw.core.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationError
@@ -424,7 +423,6 @@ def trend(scope: Scope, period: Period) -> list[dict[str, Any]]:
     """Per calendar month of the period: cases, on-time rate and satisfaction (one query)."""
     rows = (
         _rollups(scope, period)
-        .annotate(month=TruncMonth("day"))
         .values("month")
         .annotate(**{name: Sum(name) for name in ROLLUP_SUMS})
         .order_by("month")
