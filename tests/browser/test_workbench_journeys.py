@@ -4,6 +4,8 @@
   reviewer 刘洋 sends one correction notice (一次性告知) built on the page, the clock pauses; after
   the company's upload the reviewer passes the review with the review points ticked and the
   decider 何军 approves.
+- J7, clerk side: 张敏 applies at the window for 刘德福, scans his paper materials (copy level
+  B), submits and accepts.
 - J6: the catalogue officer 陈静 changes 食品经营许可 (promised time limit 15 → 10 working days and
   a new material); 王磊 (编制审核) and 孙红 (法制审核) approve; the new version is published and
   the version diff shows exactly those two changes.
@@ -34,6 +36,8 @@ pytestmark = [
 ]
 
 J2_ITEM = "XK00201000-3-511600-11511600511600040H-01"  # 食品经营许可 (city)
+J7_ITEM = "JF00151000-4-511602-115116025116002358-01"  # 高龄津贴申领
+J7_PERSON_ID = "511602194601080056"  # 刘德福, registered at the window (zwfw.identity.demo)
 NEW_MATERIAL = "食品安全管理人员培训考核合格证明"
 
 
@@ -55,10 +59,10 @@ def _fits_a_phone(page: Any) -> None:
         page.set_viewport_size(DESKTOP_WIDTH)
 
 
-def test_workbench_journeys_j2_staff_side_and_j6(
+def test_workbench_journeys_j2_j7_clerk_side_and_j6(
     page: Any, demo_world: Any, login: Any, axe: Any, screenshot: Any
 ) -> None:
-    """One demo load (about 20 s on two busy cores) for both journeys: J2's case, once closed,
+    """One demo load (about 20 s on two busy cores) for the three journeys: J2's case, once closed,
     also shows that a case keeps the item version it was opened under when J6 publishes a new
     one."""
     case = _j2_staff_side(page, login, axe, screenshot)
@@ -96,6 +100,7 @@ def _j2_staff_side(page: Any, login: Any, axe: Any, screenshot: Any) -> Any:
     page.get_by_text("已受理。").wait_for()
     case.refresh_from_db()
     assert case.status == CaseStatus.IN_PROGRESS
+    _j7_window_intake(page)
 
     # 刘洋 finds one employee's health certificate missing: one notice listing it.
     _as(page, login, "reviewer", f"/workbench/cases/{case.number}/")
@@ -151,6 +156,42 @@ def _j2_staff_side(page: Any, login: Any, axe: Any, screenshot: Any) -> Any:
     for step in ("补正告知", "补正材料提交"):
         assert step in timeline
     return case
+
+
+def _j7_window_intake(page: Any) -> None:
+    """J7, clerk side: 张敏 applies for 刘德福 at the window, scans his paper materials and
+    accepts; the acceptance notice (with the QR code for 一次一评) is linked for printing."""
+    from zwfw.cases.models import Case, CaseStatus, SubmitChannel
+
+    page.goto("/workbench/window/")
+    page.get_by_label("申请人身份证号码").fill(J7_PERSON_ID)
+    page.get_by_label("事项").select_option(J7_ITEM)
+    page.get_by_role("button", name="查找").click()
+    page.get_by_role("heading", name="申请表").wait_for()
+    page.get_by_role("button", name="创建申请").click()
+    page.get_by_text("请扫描申请人的纸质材料").wait_for()
+    for index in range(page.locator("input[type=file]").count()):
+        row = page.locator("table.data tbody tr").nth(index)
+        if row.locator(".tag", has_text="必要").count() == 0:
+            continue
+        row.locator("input[type=file]").set_input_files(
+            {"name": f"scan-{index}.pdf", "mimeType": "application/pdf", "buffer": _scan(index)}
+        )
+        row.locator("button[type=submit]").click()
+        page.get_by_text("材料已上传。").wait_for()
+    page.get_by_role("button", name="提交并受理").click()
+    page.get_by_text("已提交并受理。查询密码").wait_for()
+    case = Case.objects.get(implementation_code=J7_ITEM, channel=SubmitChannel.WINDOW)
+    assert case.status == CaseStatus.IN_PROGRESS
+    assert case.applicant_name == "刘德福"
+    assert {m.file.copy_level for m in case.materials.select_related("file")} == {"B"}
+    assert page.get_by_role("link", name="受理通知书").count() == 1
+
+
+def _scan(index: int) -> bytes:
+    from zwfw.cases.demo import SAMPLE_PDF
+
+    return SAMPLE_PDF + f"% scan {index}\n%%EOF\n".encode()
 
 
 def _j6_catalogue_change(page: Any, login: Any, axe: Any) -> None:
