@@ -153,6 +153,7 @@ def main() -> None:
         "guide": [f"/items/{rng.choice(codes)}/" for _ in range(args.requests)],
     }
     print(f"{items:,} published items; {args.requests} requests per page; times in ms")
+    print(f"load average before: {os.getloadavg()[0]:.1f} (2 cores; others' work inflates times)")
     print(f"home, first request (counts not cached yet): {cold:.1f} ms")
     for name, paths in pages.items():
         _time(client, paths[:5])  # warm-up: templates compiled, connection open
@@ -161,6 +162,19 @@ def main() -> None:
             f"{name:22s} p50 {statistics.median(times):6.1f}  p90 {_percentile(times, 90):6.1f}"
             f"  p99 {_percentile(times, 99):6.1f}  (n={n})"
         )
+    # The search page's own share: the same queries through the selector alone.
+    from zwfw.catalog import search
+
+    selector = []
+    for _ in range(args.requests):
+        started = time.perf_counter()
+        search.search_items(rng.choice(QUERIES), search.SearchFilters())
+        selector.append((time.perf_counter() - started) * 1000)
+    print(
+        f"{'search selector alone':22s} p50 {statistics.median(selector):6.1f}"
+        f"  p90 {_percentile(selector, 90):6.1f}  p99 {_percentile(selector, 99):6.1f}"
+    )
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     print("page weight (stylesheets + scripts; raw / gzip):")
     samples = {
         "home": first.content.decode(),

@@ -15,6 +15,7 @@ Fixtures
                   flushes it afterwards);
 ``demo_node``     the same without the journey citizens, their company and the sample cases
                   (for journeys that register people), with the case-handling staff;
+``demo_people``   ``demo_node`` plus the journey citizens, the company and the agent;
 ``login``         ``login(page, identifier, password=DEMO_PASSWORD)`` signs in through the form;
 ``screenshot``    ``screenshot(page, name)`` saves ``<name>-<width>.png`` (full page) under
                   ``$ZWFW_SCREENSHOT_DIR`` (default ``var/screenshots/``);
@@ -185,6 +186,21 @@ def demo_node(transactional_db: None) -> None:
 
 
 @pytest.fixture
+def demo_people(demo_node: None) -> None:
+    """``demo_node`` plus the journey citizens (李娜, 张伟 and his company, 王强 its agent,
+    刘德福 registered at the window) — without the sample cases and the later apps' demo data
+    (faster than ``demo_world``)."""
+    from zwfw.core import context
+    from zwfw.identity.demo import load_demo_accounts
+
+    def load() -> None:
+        with context.bind(actor="system:load_demo"):
+            load_demo_accounts()
+
+    off_the_loop(load)
+
+
+@pytest.fixture
 def login() -> Callable[..., None]:
     from zwfw.core.demo import DEMO_PASSWORD
 
@@ -205,7 +221,7 @@ class Screenshots:
     """Saves PNG screenshots under :func:`screenshot_dir` (``name-<width>.png``)."""
 
     #: Taller pages are cut here, so a long guide stays a readable, small file.
-    MAX_HEIGHT = 3000
+    MAX_HEIGHT = 2000
 
     def __call__(self, page: Any, name: str) -> Path:
         width = page.viewport_size["width"]
@@ -219,7 +235,23 @@ class Screenshots:
                 full_page=True,
                 clip={"x": 0, "y": 0, "width": width, "height": self.MAX_HEIGHT},
             )
+        self._shrink(path)
         return path
+
+    #: Screenshots are committed (docs/screenshots): larger files are reduced to 256 colours,
+    #: which keeps text sharp at a third of the size.
+    MAX_BYTES = 250_000
+
+    def _shrink(self, path: Path) -> None:
+        if path.stat().st_size <= self.MAX_BYTES:
+            return
+        try:
+            from PIL import Image
+        except ImportError:  # pragma: no cover — Pillow comes with the PDF libraries
+            return
+        with Image.open(path) as image:
+            reduced = image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE)
+        reduced.save(path, optimize=True)
 
     def widths(self, page: Any, name: str, widths: tuple[int, ...] = (360, 1280)) -> list[Path]:
         original = page.viewport_size

@@ -204,7 +204,7 @@ def test_j1_register_search_apply_correct_and_see_the_case_closed(
 
 
 def test_j2_agent_acts_for_the_company_and_applies(
-    demo_world: dict[str, int], page: Any, login: Any, tmp_path: Path
+    demo_people: None, page: Any, login: Any, tmp_path: Path
 ) -> None:
     from zwfw.cases.demo import J2_ITEM
     from zwfw.cases.models import Case, CaseStatus
@@ -258,7 +258,7 @@ def test_j2_agent_acts_for_the_company_and_applies(
     assert draft.number not in page.inner_text("main")
 
 
-def test_j7_progress_lookup_on_a_phone(demo_world: dict[str, int], phone_page: Any) -> None:
+def test_j7_progress_lookup_on_a_phone(demo_people: None, phone_page: Any) -> None:
     """The window clerk applied for the elderly man; his daughter looks the case up on her
     phone with the number and the query password printed on the acceptance notice."""
     from zwfw.cases import services
