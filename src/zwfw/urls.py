@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("items/", include("zwfw.catalog.urls")),
     path("licences/", include("zwfw.licences.urls")),
+    path("ratings/", include("zwfw.ratings.urls")),
     path("accounts/", include("zwfw.identity.urls")),
     path("workbench/identity/", include("zwfw.identity.workbench_urls")),
     path("workbench/dashboards/", include("zwfw.indicators.urls")),

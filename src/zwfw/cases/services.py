@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -1039,9 +1038,6 @@ def accept(actor: Any, case: Case, *, opinion: str = "") -> Case:
             {
                 "accepted_at": now.isoformat(),
                 "due_date": _iso(case.due_date),
-                # Progress (and, from the ratings issue, 一次一评) on any phone, no login.
-                "qr_url": f"{settings.PUBLIC_URL.rstrip('/')}/progress/?number={case.number}",
-                "qr_caption": "扫码查询办理进度、评价服务",
             },
         )
         case.acceptance_notice_no = notice.number if notice else ""
@@ -1830,8 +1826,21 @@ def _issue_notice(case: Case, kind: str, facts: Mapping[str, Any]) -> Notice | N
         "reconsideration": content.get("reconsideration") or {},
         "litigation": content.get("litigation") or {},
     }
+    if kind in RATED_NOTICES:
+        # One QR code on the paper: rate the service without logging in (一次一评 at
+        # acceptance, 一事一评 once decided) — the page also leads to the progress lookup.
+        from zwfw.ratings.services import rating_url_for_case
+
+        base["qr_url"] = rating_url_for_case(case)
+        base["qr_caption"] = "扫码评价服务、查询办理进度"
     base.update(facts)
     return notices.issue_notice(case, kind, base, defer=True)
+
+
+#: Notices that carry a rating QR code (the ones an applicant takes away at the end of a step).
+RATED_NOTICES = frozenset(
+    {Notice.Kind.ACCEPTANCE, Notice.Kind.REFUSAL, Notice.Kind.APPROVAL, Notice.Kind.REJECTION}
+)
 
 
 def remind_open_tasks(case: Case) -> int:

@@ -18,6 +18,8 @@ DATA_MIGRATIONS = (
     ("zwfw.cases.migrations.0002_message_templates", "add_templates"),
     ("zwfw.identity.migrations.0003_agreement_v1", "publish"),
     ("zwfw.registries.migrations.0002_platform_consumer", "create_platform_consumer"),
+    ("zwfw.ratings.migrations.0003_message_templates", "add_templates"),
+    ("zwfw.supervision.migrations.0002_seed_rules", "seed"),
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from zwfw.cases import notices, services
 from zwfw.cases.models import Case, CaseStatus, Notice, SubmitChannel
@@ -52,7 +53,10 @@ def test_clerk_applies_scans_and_prints_the_acceptance_notice(
     assert case.status == CaseStatus.SUBMITTED
     case = services.accept(clerk, case, opinion="现场受理")
     notice = case.notices.get(kind=Notice.Kind.ACCEPTANCE)
-    assert notice.data["qr_url"] == (f"https://zwfw.example.gov.cn/progress/?number={case.number}")
+    # J7: the QR code rates the visit (一次一评) on any phone, without logging in, once
+    qr_url = notice.data["qr_url"]
+    assert qr_url.startswith("https://zwfw.example.gov.cn/ratings/r/")
+    assert Client().get(qr_url.removeprefix("https://zwfw.example.gov.cn")).status_code == 200
     pdf = notices.notice_pdf_bytes(notice)  # rendered now: the worker has not run in tests
     assert pdf.startswith(b"%PDF")
     notice.refresh_from_db()
