@@ -66,7 +66,7 @@ def test_workbench_journeys_j2_j7_clerk_side_and_j6(
     also shows that a case keeps the item version it was opened under when J6 publishes a new
     one."""
     case = _j2_staff_side(page, login, axe, screenshot)
-    _j6_catalogue_change(page, login, axe)
+    _j6_catalogue_change(page, login, axe, screenshot)
     case.refresh_from_db()
     assert case.item_version.number == 1
 
@@ -114,6 +114,7 @@ def _j2_staff_side(page: Any, login: Any, axe: Any, screenshot: Any) -> Any:
     preview = page.locator(".wb-notice-preview")
     assert "缺少从业人员李四的健康证明" in preview.inner_text()
     _no_serious_violations(axe, page)
+    screenshot(page, "workbench-correction")
     assert not CorrectionRequest.objects.filter(case=case).exists()
     page.get_by_role("button", name="发出补正告知").click()
     page.get_by_text("补正告知书已发出（共1项）").wait_for()
@@ -194,7 +195,7 @@ def _scan(index: int) -> bytes:
     return SAMPLE_PDF + f"% scan {index}\n%%EOF\n".encode()
 
 
-def _j6_catalogue_change(page: Any, login: Any, axe: Any) -> None:
+def _j6_catalogue_change(page: Any, login: Any, axe: Any, screenshot: Any) -> None:
     from zwfw.catalog.models import Item
     from zwfw.workbench.demo import load_demo as load_workbench_demo
 
@@ -237,4 +238,5 @@ def _j6_catalogue_change(page: Any, login: Any, axe: Any) -> None:
     assert rows.nth(0).locator("ins").inner_text() == "10"
     assert NEW_MATERIAL in rows.nth(1).inner_text()
     _no_serious_violations(axe, page)
+    screenshot(page, "workbench-diff")
     _fits_a_phone(page)
