@@ -279,7 +279,10 @@ def _rollups(scope: Scope, period: Period) -> QuerySet[DailyRollup]:
 def rollup_counts(scope: Scope, period: Period) -> dict[str, int]:
     """Case and rating counts of the period from the daily rollups (one query)."""
     sums = _rollups(scope, period).aggregate(**{name: Sum(name) for name in ROLLUP_SUMS})
-    counts = {name: int(value or 0) for name, value in sums.items()}
+    return _with_derived({name: int(value or 0) for name, value in sums.items()})
+
+
+def _with_derived(counts: dict[str, int]) -> dict[str, int]:
     counts["ratings"] = sum(counts[name] for name in rollups.LEVEL_FIELDS)
     counts["ratings_satisfied"] = sum(counts[f"level_{level}"] for level in SATISFIED_LEVELS)
     counts["warnings"] = sum(counts[name] for name in rollups.WARNING_FIELDS)
@@ -324,7 +327,11 @@ def compute(scope: Scope, period: Period, *, fresh: bool = True) -> dict[str, An
 
 
 def _compute(
-    scope: Scope, period: Period, *, fresh: bool = True
+    scope: Scope,
+    period: Period,
+    *,
+    fresh: bool = True,
+    counts: dict[str, int] | None = None,
 ) -> tuple[dict[str, Any], dict[str, int], dict[str, Any]]:
     """Every indicator of ``scope`` over ``period``: counts, values, scores (0–100), weights.
 
@@ -334,7 +341,8 @@ def _compute(
     """
     data_as_of = rollups.ensure_fresh() if fresh else rollups.refreshed_at()
     catalog = catalog_counts(scope)
-    counts = rollup_counts(scope, period)
+    if counts is None:
+        counts = rollup_counts(scope, period)
     rectifications = rectification_counts(scope, period)
     warnings_total = counts["warnings"]
     ceiling = settings.INDICATORS_WARNING_CEILING
@@ -427,12 +435,19 @@ def trend(scope: Scope, period: Period) -> list[dict[str, Any]]:
         .annotate(**{name: Sum(name) for name in ROLLUP_SUMS})
         .order_by("month")
     )
-    by_month = {_as_date(row.pop("month")).strftime("%Y-%m"): row for row in rows}
+    by_month = {
+        _as_date(row.pop("month")).strftime("%Y-%m"): {k: int(v or 0) for k, v in row.items()}
+        for row in rows
+    }
+    return _trend_rows(by_month, period)
+
+
+def _trend_rows(by_month: dict[str, dict[str, int]], period: Period) -> list[dict[str, Any]]:
     out = []
     year, month = period.start.year, period.start.month
     while (year, month) <= (period.end.year, period.end.month):
         key = f"{year:04d}-{month:02d}"
-        row = {name: int(value or 0) for name, value in by_month.get(key, {}).items()}
+        row = by_month.get(key, {})
         ratings = sum(row.get(name, 0) for name in rollups.LEVEL_FIELDS)
         satisfied = sum(row.get(f"level_{level}", 0) for level in SATISFIED_LEVELS)
         out.append(
@@ -450,6 +465,40 @@ def trend(scope: Scope, period: Period) -> list[dict[str, Any]]:
         )
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return out
+
+
+def _month_department_sums(
+    scope: Scope, period: Period
+) -> tuple[dict[str, int], dict[str, dict[str, int]], list[dict[str, Any]]]:
+    """One query over the rollups grouped by (month, department), folded three ways: the
+    period's totals, per month (the trend) and per department (the comparison)."""
+    rows = (
+        _rollups(scope, period)
+        .values("month", "department_id", "department__name")
+        .annotate(**{name: Sum(name) for name in ROLLUP_SUMS})
+        .order_by()
+    )
+    totals = dict.fromkeys(ROLLUP_SUMS, 0)
+    by_month: dict[str, dict[str, int]] = {}
+    by_department: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        sums = {name: int(row[name] or 0) for name in ROLLUP_SUMS}
+        month = by_month.setdefault(
+            _as_date(row["month"]).strftime("%Y-%m"), dict.fromkeys(ROLLUP_SUMS, 0)
+        )
+        department = by_department.setdefault(
+            row["department_id"],
+            {"name": row["department__name"], **dict.fromkeys(ROLLUP_SUMS, 0)},
+        )
+        for name, value in sums.items():
+            totals[name] += value
+            month[name] += value
+            department[name] += value
+    departments = [
+        _department_row(pk, values.pop("name"), values)
+        for pk, values in sorted(by_department.items())
+    ]
+    return _with_derived(totals), by_month, departments
 
 
 def _as_date(value: Any) -> dt.date:
@@ -470,8 +519,9 @@ def dashboard(scope: Scope, period: Period) -> dict[str, Any]:
     from zwfw.ratings.models import RectificationStatus
     from zwfw.supervision.models import Card, Order, OrderStatus, Warning
 
-    indicators, counts, rectifications = _compute(scope, period)
-    per_department = department_rows(scope, period)
+    rollups.ensure_fresh()
+    counts, by_month, per_department = _month_department_sums(scope, period)
+    indicators, _counts, rectifications = _compute(scope, period, fresh=False, counts=counts)
     # Still open: the (status, severity) index reads only the open warnings.
     open_rows = (
         Warning.objects.filter(
@@ -499,7 +549,7 @@ def dashboard(scope: Scope, period: Period) -> dict[str, Any]:
         "period": indicators["period"],
         "data_as_of": indicators["data_as_of"],
         "indicators": indicators,
-        "trend": trend(scope, period),
+        "trend": _trend_rows(by_month, period),
         "warnings": {
             "total": counts["warnings"],
             "by_severity": [
@@ -609,34 +659,20 @@ DEPARTMENT_COLUMNS = (
 )
 
 
-def department_rows(scope: Scope, period: Period) -> list[dict[str, Any]]:
-    """Per department of the scope with data in the period: cases, on-time and satisfaction
-    rates, warnings by severity (one query over the rollups)."""
-    rows = (
-        _rollups(scope, period)
-        .values("department_id", "department__name")
-        .annotate(**{name: Sum(name) for name in ROLLUP_SUMS})
-        .order_by("department_id")
-    )
-    out = []
-    for row in rows:
-        sums = {name: int(row[name] or 0) for name in ROLLUP_SUMS}
-        ratings = sum(sums[name] for name in rollups.LEVEL_FIELDS)
-        satisfied = sum(sums[f"level_{level}"] for level in SATISFIED_LEVELS)
-        out.append(
-            {
-                "department_id": row["department_id"],
-                "department": row["department__name"],
-                "submitted": sums["submitted"],
-                "closed": sums["closed"],
-                "on_time_rate": _ratio(sums["closed_on_time"], sums["closed_with_due"]),
-                "ratings": ratings,
-                "satisfaction_rate": _ratio(satisfied, ratings),
-                "warnings": sum(sums[name] for name in rollups.WARNING_FIELDS),
-                **{name: sums[name] for name in rollups.WARNING_FIELDS},
-            }
-        )
-    return out
+def _department_row(pk: int, name: str, sums: dict[str, int]) -> dict[str, Any]:
+    ratings = sum(sums[field] for field in rollups.LEVEL_FIELDS)
+    satisfied = sum(sums[f"level_{level}"] for level in SATISFIED_LEVELS)
+    return {
+        "department_id": pk,
+        "department": name,
+        "submitted": sums["submitted"],
+        "closed": sums["closed"],
+        "on_time_rate": _ratio(sums["closed_on_time"], sums["closed_with_due"]),
+        "ratings": ratings,
+        "satisfaction_rate": _ratio(satisfied, ratings),
+        "warnings": sum(sums[field] for field in rollups.WARNING_FIELDS),
+        **{field: sums[field] for field in rollups.WARNING_FIELDS},
+    }
 
 
 def snapshots(scope: Scope, limit: int = 12) -> list[dict[str, Any]]:
