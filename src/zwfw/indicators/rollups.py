@@ -61,11 +61,7 @@ def _fixed_offset_minutes() -> int | None:
     Shanghai: +480 since 1991), else None."""
     tz = local_tz()
     year = timezone.now().year
-    offsets = {
-        tz.utcoffset(dt.datetime(y, m, 1))  # type: ignore[arg-type]
-        for y in (year - 1, year)
-        for m in (1, 4, 7, 10)
-    }
+    offsets = {tz.utcoffset(dt.datetime(y, m, 1)) for y in (year - 1, year) for m in (1, 4, 7, 10)}
     if len(offsets) != 1:
         return None
     (offset,) = offsets
