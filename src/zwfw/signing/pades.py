@@ -17,11 +17,12 @@ the signature value and the certificate chain against the given trust roots, off
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from asn1crypto import keys, pem
 from asn1crypto import x509 as asn1_x509
@@ -264,13 +265,12 @@ def _signer(
     cached = _SIGNERS.get(key)
     if cached is not None:
         return cached
-    from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     certificates = _certificates(cert_pem)
     if len(certificates) != 1:
         raise PdfSigningError("cert_pem must hold exactly one certificate")
-    signer = signers.SimpleSigner(
+    signer = _der_signer_class()(
         signing_cert=certificates[0],
         signing_key=_private_key(key_pem),
         cert_registry=SimpleCertificateStore.from_certs(_certificates(list(chain))),
@@ -282,6 +282,145 @@ def _signer(
 
 
 _SIGNERS: dict[tuple[object, ...], signers_module.SimpleSigner] = {}
+
+
+# --- the CMS container, encoded directly ----------------------------------------------------------
+# pyHanko builds the SignedData as an asn1crypto object tree and re-encodes it, certificates
+# included: two thirds of a licence's signing time. The container of a PAdES B-B signature is
+# small and fixed in shape (RFC 5652 SignedData, ETSI EN 319 122-1 attributes), so it is
+# written here as DER from parts encoded once per signer; pyHanko still does the PDF side.
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    size = len(content)
+    if size < 0x80:
+        return bytes((tag, size)) + content
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(length))) + length + content
+
+
+def _oid(dotted: str) -> bytes:
+    from asn1crypto import core
+
+    return core.ObjectIdentifier(dotted).dump()
+
+
+_SEQUENCE, _SET, _OCTETS, _CONTEXT_0 = 0x30, 0x31, 0x04, 0xA0
+_OID_DATA = "1.2.840.113549.1.7.1"
+_OID_SIGNED_DATA = "1.2.840.113549.1.7.2"
+_OID_CONTENT_TYPE = "1.2.840.113549.1.9.3"
+_OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
+_OID_SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47"
+_OID_SHA256 = "2.16.840.1.101.3.4.2.1"
+_OID_ECDSA_SHA256 = "1.2.840.10045.4.3.2"
+
+
+@functools.cache
+def _der_signer_class() -> type[signers_module.SimpleSigner]:
+    """pyHanko's ``SimpleSigner`` with the CMS container written as DER directly (imported
+    lazily, like pyHanko itself)."""
+    from asn1crypto import cms
+    from pyhanko.sign import signers
+
+    class DerSigner(signers.SimpleSigner):
+        async def async_sign(
+            self, data_digest: bytes, digest_algorithm: str, *args: Any, **kwargs: Any
+        ) -> cms.ContentInfo:
+            plain = (
+                digest_algorithm == "sha256"
+                and not args
+                and kwargs.get("timestamper") is None
+                and kwargs.get("encap_content_info") is None
+                and _is_ec(self)
+            )
+            if not plain:  # anything else: pyHanko's general path
+                return await super().async_sign(data_digest, digest_algorithm, *args, **kwargs)
+            return cms.ContentInfo.load(_signed_data(self, data_digest))
+
+    return DerSigner
+
+
+def _is_ec(signer: signers_module.SimpleSigner) -> bool:
+    return signer.signing_key.algorithm == "ec"
+
+
+@functools.lru_cache(maxsize=8)
+def _signer_parts(cert_der: bytes, chain: tuple[bytes, ...], key_der: bytes) -> tuple[bytes, ...]:
+    """The parts of the container that depend only on the signer (DER), and its key."""
+    from asn1crypto import x509 as asn1
+
+    certificate = asn1.Certificate.load(cert_der)
+    sha256 = _der(_SEQUENCE, _oid(_OID_SHA256))
+    issuer_and_serial = _der(
+        _SEQUENCE,
+        certificate["tbs_certificate"]["issuer"].dump()
+        + certificate["tbs_certificate"]["serial_number"].dump(),
+    )
+    cert_hash = hashes.Hash(hashes.SHA256())
+    cert_hash.update(cert_der)
+    # SigningCertificateV2 ::= SEQ { certs SEQ OF ESSCertIDv2 { certHash } } (SHA-256 default)
+    signing_certificate = _der(
+        _SEQUENCE,
+        _oid(_OID_SIGNING_CERTIFICATE_V2)
+        + _der(
+            _SET,
+            _der(_SEQUENCE, _der(_SEQUENCE, _der(_SEQUENCE, _der(_OCTETS, cert_hash.finalize())))),
+        ),
+    )
+    content_type = _der(_SEQUENCE, _oid(_OID_CONTENT_TYPE) + _der(_SET, _oid(_OID_DATA)))
+    certificates = _der(_CONTEXT_0, cert_der + b"".join(chain))
+    return (
+        sha256,
+        issuer_and_serial,
+        signing_certificate,
+        content_type,
+        certificates,
+        _der(_SEQUENCE, _oid(_OID_ECDSA_SHA256)),
+        key_der,
+    )
+
+
+def _signed_data(signer: signers_module.SimpleSigner, data_digest: bytes) -> bytes:
+    """ContentInfo(SignedData) with one SignerInfo: ECDSA P-256 / SHA-256 over the attributes."""
+    own = signer.signing_cert
+    assert own is not None  # set by _signer
+    chain = tuple(cert.dump() for cert in signer.cert_registry if cert.dump() != own.dump())
+    sha256, issuer_serial, signing_certificate, content_type, certificates, ecdsa, key_der = (
+        _signer_parts(own.dump(), chain, signer.signing_key.dump())
+    )
+    message_digest = _der(
+        _SEQUENCE, _oid(_OID_MESSAGE_DIGEST) + _der(_SET, _der(_OCTETS, data_digest))
+    )
+    # DER: the attributes of a SET OF are in the order of their encodings
+    attributes = b"".join(sorted((content_type, message_digest, signing_certificate)))
+    key = _ec_key(key_der)
+    signature = key.sign(_der(_SET, attributes), ec.ECDSA(hashes.SHA256()))
+    signer_info = _der(
+        _SEQUENCE,
+        b"\x02\x01\x01"  # version 1 (issuerAndSerialNumber)
+        + issuer_serial
+        + sha256
+        + _der(_CONTEXT_0, attributes)  # [0] IMPLICIT signedAttrs
+        + ecdsa
+        + _der(_OCTETS, signature),
+    )
+    signed_data = _der(
+        _SEQUENCE,
+        b"\x02\x01\x01"
+        + _der(_SET, sha256)
+        + _der(_SEQUENCE, _oid(_OID_DATA))  # detached: no eContent
+        + certificates
+        + _der(_SET, signer_info),
+    )
+    return _der(_SEQUENCE, _oid(_OID_SIGNED_DATA) + _der(_CONTEXT_0, signed_data))
+
+
+@functools.lru_cache(maxsize=8)
+def _ec_key(key_der: bytes) -> ec.EllipticCurvePrivateKey:
+    key = serialization.load_der_private_key(key_der, password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise PdfSigningError("the PDF signing key is not an EC key")
+    return key
 
 
 def _stamp_style(stamp_image: bytes | None) -> BaseStampStyle:
