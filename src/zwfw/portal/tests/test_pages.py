@@ -616,3 +616,15 @@ def test_my_licences_lists_the_issued_licence_with_downloads(world: dict[str, An
     assert licence.identifier not in text(
         client_for(world["stranger"]).get(reverse("portal:my_licences"))
     )
+
+
+def test_language_switch_sets_the_page_language(world: dict[str, Any]) -> None:
+    client = Client()
+    assert 'lang="zh-CN"' in text(client.get(reverse("home")))
+    switched = client.post(reverse("set_language"), {"language": "en", "next": "/search/"})
+    assert switched.status_code == 302
+    assert switched["Location"] == "/search/"
+    english = text(client.get(reverse("portal:search")))
+    assert '<html lang="en">' in english
+    assert ">My space</a>" in english  # the navigation is translated
+    assert "Skip to main content" in english
