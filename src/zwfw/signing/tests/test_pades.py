@@ -262,3 +262,52 @@ def test_bad_signing_material(pdf: bytes, identity: Identity) -> None:
             reason="r",
             location="l",
         )
+
+
+def test_cms_container_is_pades_baseline_b(signed: bytes, identity: Identity) -> None:
+    """The hand-encoded container: detached SignedData, the three PAdES B-B signed attributes
+    in DER order (no signing-time: PAdES puts the claimed time in the signature dictionary),
+    the signer's certificate hash, and an ECDSA value over the attributes that verifies."""
+    import hashlib
+    import re
+
+    from asn1crypto import cms
+    from cryptography.hazmat.primitives import hashes
+
+    contents = re.search(rb"/Contents\s*<([0-9A-Fa-f]+)>", signed)
+    assert contents is not None
+    info = cms.ContentInfo.load(bytes.fromhex(contents[1].decode()).rstrip(b"\0"))
+    signed_data = info["content"]
+    assert info["content_type"].native == "signed_data"
+    assert signed_data["encap_content_info"]["content"].native is None  # detached
+    signer_info = signed_data["signer_infos"][0]
+    attributes = signer_info["signed_attrs"]
+    assert {a["type"].native for a in attributes} == {
+        "content_type",
+        "message_digest",
+        "signing_certificate_v2",
+    }
+    encodings = [a.dump() for a in attributes]
+    assert encodings == sorted(encodings)  # DER: a SET OF in the order of its encodings
+    by_type = {a["type"].native: a["values"][0] for a in attributes}
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    _key_pem, cert_pem, _ca_pem = identity
+    certificate = x509.load_pem_x509_certificate(cert_pem)
+    certificate_der = certificate.public_bytes(Encoding.DER)
+    assert by_type["signing_certificate_v2"]["certs"][0]["cert_hash"].native == (
+        hashlib.sha256(certificate_der).digest()
+    )
+    # the byte ranges' digest is the messageDigest attribute
+    ranges = re.search(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", signed)
+    assert ranges is not None
+    a, b, c, d = (int(value) for value in ranges.groups())
+    digest = hashlib.sha256(signed[a : a + b] + signed[c : c + d]).digest()
+    assert by_type["message_digest"].native == digest
+    public_key = certificate.public_key()
+    assert isinstance(public_key, ec.EllipticCurvePublicKey)
+    public_key.verify(
+        signer_info["signature"].native,
+        attributes.untag().dump(),  # the SET OF encoding is what was signed
+        ec.ECDSA(hashes.SHA256()),
+    )
