@@ -177,7 +177,7 @@ def load_demo() -> dict[str, int]:
 
 # Apps that build on cases add their demo data through a ``demo.load_demo() -> dict[str, int]``
 # of their own, called in this order (each may rely on the ones before it).
-LATER_DEMO_APPS = ("licences", "supervision", "ratings", "indicators")
+LATER_DEMO_APPS = ("licences", "workbench", "supervision", "ratings", "indicators")
 
 
 def _load_later_apps() -> dict[str, int]:

@@ -21,5 +21,8 @@ class Command(BaseCommand):
 
         usernames = [user.username for user in USERS]
         usernames += [name for name, _full, _grants in STAFF if name not in usernames]
+        from zwfw.workbench.demo import STAFF as WORKBENCH_STAFF
+
+        usernames += [entry[0] for entry in WORKBENCH_STAFF if entry[0] not in usernames]
         accounts = ", ".join(usernames)
         self.stdout.write(f"demo staff accounts: {accounts} (password {DEMO_PASSWORD})")
