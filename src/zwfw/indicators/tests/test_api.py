@@ -364,3 +364,24 @@ def test_page_refuses_others(world: dict[str, Any]) -> None:
     bad = client_for(world["supervisor"]).get("/workbench/dashboards/", {"from": "2026-02-30"})
     assert bad.status_code == 400
     assert bad.status_code != 500
+
+
+def test_staff_of_two_departments_see_both_together(world: dict[str, Any]) -> None:
+    from zwfw.indicators.tests.conftest import staff
+    from zwfw.organisations import services as organisations
+    from zwfw.organisations.models import Role
+
+    both = staff("both_departments", Role.REVIEWER, world["market"])
+    organisations.grant_role(user=both, department=world["planning"], role=Role.CLERK)
+    body = client_for(both).get(f"{BASE}/dashboard", MARCH).json()
+    assert {d["id"] for d in body["scope"]["departments"]} == {
+        world["market"].pk,
+        world["planning"].pk,
+    }
+    on_time = second(body["indicators"], "on_time_rate")
+    assert (on_time["numerator"], on_time["denominator"]) == (3, 5)  # A 2/4 + B 1/1
+    assert [row["department"] for row in body["departments"]] == [
+        world["market"].name,
+        world["planning"].name,
+    ]
+    assert body["snapshots"] == []
