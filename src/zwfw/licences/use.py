@@ -547,3 +547,69 @@ def public_holder_name(licence: Licence) -> str:
     ):
         return mask_name(licence.holder_name)
     return licence.holder_name
+
+
+def licences_for_case(user: Any, case: Case, identifiers: list[str]) -> dict[str, dict[str, Any]]:
+    """What staff handling ``case`` may see of the licences its materials name.
+
+    Each licence of this library is shown through the grant the application made (or another
+    active grant to one of the reader's departments): status, type, issuer, validity and the
+    granted face fields; without a grant only that it exists and its status. One audited read
+    covers the page.
+    """
+    wanted = sorted({identifier for identifier in identifiers if identifier})
+    if not wanted:
+        return {}
+    departments = staff_departments(user)
+    now = timezone.now()
+    found = list(
+        Licence.objects.filter(identifier__in=wanted).select_related("licence_type", "issuer")
+    )
+    grants = {
+        grant.licence_id: grant
+        for grant in LicenceGrant.objects.filter(
+            licence__in=found,
+            department_id__in=departments,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+        )
+        .filter(Q(case__isnull=True) | Q(case=case))
+        .order_by("id")
+    }
+    out: dict[str, dict[str, Any]] = {}
+    read: list[int] = []
+    for licence in found:
+        grant = grants.get(licence.pk)
+        entry: dict[str, Any] = {
+            "licence": licence,
+            "status": _status_now(licence),
+            "granted": grant is not None,
+            "face": [],
+        }
+        if grant is not None:
+            labels = {
+                f["name"]: f.get("label", f["name"]) for f in licence.licence_type.face_fields
+            }
+            names = grant.fields or list(licence.face)
+            # the holder's number stays masked on the page, like the applicant's own
+            entry["face"] = [
+                (labels.get(n, n), _shown(n, licence.face[n])) for n in names if n in licence.face
+            ]
+            read.append(licence.pk)
+        out[licence.identifier] = entry
+    if read:
+        with transaction.atomic():
+            LicenceGrant.objects.filter(pk__in=[grants[pk].pk for pk in read]).update(
+                reads=F("reads") + 1, last_read_at=now
+            )
+            audit.record_read(
+                "licences.licence",
+                ",".join(str(pk) for pk in read),
+                purpose=f"case {case.number} materials",
+                fields=["face"],
+            )
+    return out
+
+
+def _shown(name: str, value: Any) -> Any:
+    return mask_id_number(str(value)) if name == "holder_id" else value

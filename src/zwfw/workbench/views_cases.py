@@ -315,16 +315,13 @@ def _materials(case: Case) -> tuple[list[dict[str, Any]], list[CaseMaterial]]:
     return rows, extra
 
 
-def _licences(materials: list[CaseMaterial]) -> dict[str, Any]:
-    identifiers = [m.licence_identifier for m in materials if m.licence_identifier]
-    if not identifiers:
-        return {}
-    from zwfw.licences.models import Licence
+def _licences(request: HttpRequest, case: Case, materials: list[CaseMaterial]) -> dict[str, Any]:
+    """The licences the materials name, as the licence library lets this officer see them
+    (through the applicant's 用证授权; the read is audited)."""
+    from zwfw.licences.use import licences_for_case
 
-    found = Licence.objects.filter(identifier__in=identifiers).select_related(
-        "licence_type", "issuer"
-    )
-    return {licence.identifier: licence for licence in found}
+    identifiers = [m.licence_identifier for m in materials if m.licence_identifier]
+    return licences_for_case(request.user, case, identifiers)
 
 
 def _case_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
@@ -333,7 +330,7 @@ def _case_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, A
     content = case.item_version.content
     checklist, extra_materials = _materials(case)
     all_given = [m for row in checklist for m in row["given"]] + extra_materials
-    licences = _licences(all_given)
+    licences = _licences(request, case, all_given)
     for material in all_given:
         material.licence = licences.get(material.licence_identifier)
     tasks = list(case.tasks.select_related("department", "assignee").order_by("id"))

@@ -20,7 +20,7 @@ from zwfw.cases.models import (
     TaskKind,
 )
 from zwfw.core.models import AuditRecord
-from zwfw.workbench.tests.conftest import PDF, client_for, open_task, submitted
+from zwfw.workbench.tests.conftest import ITEM_PROMISED, PDF, client_for, open_task, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -439,3 +439,36 @@ def test_unknown_references_are_404_not_500(world: dict[str, Any], case: Case) -
     assert clerk.post(f"/workbench/tasks/{task.pk}/act/", {"action": "fly"}).status_code == 400
     assert clerk.post(url(case, "act/"), {"action": "fly"}).status_code == 400
     assert clerk.get(f"/workbench/tasks/{task.pk}/act/").status_code == 405
+
+
+def test_a_named_licence_shows_through_the_applicants_grant(world: dict[str, Any]) -> None:
+    from zwfw.licences.models import LicenceGrant
+    from zwfw.licences.tests.test_issue import closed_case_licence
+
+    licence = closed_case_licence(world)
+    user = world["person"]
+    case = services.create_draft(user, ITEM_PROMISED)
+    for index, entry in enumerate(case.item_version.content.get("materials", [])):
+        if index == 1:
+            services.reference_licence(
+                user, case, checklist_index=1, licence_identifier=licence.identifier
+            )
+        elif entry.get("required", True):
+            services.add_material_upload(
+                user, case, checklist_index=index, name=f"m{index}.pdf", data=PDF + bytes([index])
+            )
+    case = services.submit(user, case).case
+    page = client_for(world["clerk"]).get(url(case)).content.decode()
+    assert "持证人已授权本部门用证" in page
+    assert "许可事项：" in page
+    assert "511***********0023" in page
+    assert "511602199201200023" not in page
+    assert LicenceGrant.objects.get(case=case).reads == 1
+    assert AuditRecord.objects.filter(
+        action="licences:licence:read", after__purpose=f"case {case.number} materials"
+    ).exists()
+    # without the grant the page shows only that the licence exists and its status
+    LicenceGrant.objects.filter(case=case).update(revoked_at=timezone.now())
+    page = client_for(world["clerk"]).get(url(case)).content.decode()
+    assert "未获用证授权" in page
+    assert "许可事项：" not in page
