@@ -14,6 +14,11 @@ from zwfw.catalog.models import Item, ItemStatus
 POPULAR_SHOWN = 8
 POPULAR_WINDOW = dt.timedelta(days=90)
 CACHE_SECONDS = 60
+CANDIDATES = 200
+
+
+def _family(name: str) -> str:
+    return name.split("（", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -47,13 +52,20 @@ def popular_items() -> list[PopularItem]:
     }
     chosen = [items[c] for c in codes if c in items]
     if len(chosen) < POPULAR_SHOWN:
-        more = (
+        # One item per family: 户口迁移（夫妻投靠） and 户口迁移（购房迁入） count as one.
+        families = {_family(i.name) for i in chosen}
+        candidates = (
             Item.objects.filter(status=ItemStatus.PUBLISHED, online_depth="IV")
             .exclude(implementation_code__in=[i.implementation_code for i in chosen])
             .select_related("department")
-            .order_by("id")[: POPULAR_SHOWN - len(chosen)]
+            .order_by("id")[:CANDIDATES]
         )
-        chosen.extend(more)
+        for item in candidates:
+            if len(chosen) == POPULAR_SHOWN:
+                break
+            if _family(item.name) not in families:
+                families.add(_family(item.name))
+                chosen.append(item)
     found = [PopularItem(i.implementation_code, i.name, i.department.name) for i in chosen]
     cache.set("portal:popular", found, CACHE_SECONDS)
     return found

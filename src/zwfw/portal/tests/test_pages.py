@@ -628,3 +628,22 @@ def test_language_switch_sets_the_page_language(world: dict[str, Any]) -> None:
     assert '<html lang="en">' in english
     assert ">My space</a>" in english  # the navigation is translated
     assert "Skip to main content" in english
+
+
+def test_popular_items_are_the_most_applied_then_one_per_family(world: dict[str, Any]) -> None:
+    from zwfw.portal.home import popular_items
+
+    quiet = [p.name for p in popular_items()]
+    # no cases yet: fully online items in id order, one per name family
+    assert quiet == ["食品经营许可（新办）", "建设工程规划许可", "个体工商户名称查询"]
+    services.create_draft(world["person"], ITEM_IMMEDIATE)
+    services.create_draft(world["rep"], ITEM_IMMEDIATE)
+    services.create_draft(world["person"], ITEM_PROMISED)
+    from django.core.cache import cache
+
+    cache.clear()
+    assert [p.name for p in popular_items()] == [
+        "个体工商户名称查询",
+        "食品经营许可（新办）",
+        "建设工程规划许可",
+    ]
