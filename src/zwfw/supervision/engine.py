@@ -31,14 +31,14 @@ import datetime as dt
 import json
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from zwfw.cases.models import (
@@ -68,6 +68,8 @@ SYSTEM_ACTOR = "system:supervision"
 #: The incremental pass re-reads cases changed this long before the previous run started: a
 #: transaction that stamped ``updated_at`` before the run but committed after it is not lost.
 OVERLAP = dt.timedelta(minutes=2)
+#: PostgreSQL ``work_mem`` of a full pass (its transaction only).
+FULL_PASS_WORK_MEM = "256MB"  # noqa: S105 - a memory size, not a password
 #: A run that raised or cleared more warnings than this refreshes their table's statistics.
 ANALYZE_AFTER = 10_000
 DAY_INDEX_YEARS_BACK = 10
@@ -109,8 +111,8 @@ class Context:
     #: Their ids, for the warning side of each statement (one array parameter, so the
     #: planner probes the (rule, case) index instead of reading every warning of the rule).
     changed_ids: list[int] = field(default_factory=list)
-    #: Departments that warnings moved away from in this run (their counts change too).
-    left_departments: set[int] = field(default_factory=set)
+    #: Open-warning count changes of warnings that moved department in this run.
+    moves: Counter[tuple[int, str]] = field(default_factory=Counter)
 
 
 def _d(value: dt.date) -> Any:
@@ -538,7 +540,8 @@ def _refresh_departments(rule: Rule, branches: list[Branch], ctx: Context) -> in
     for warning_id, department_id, previous in rows:
         if department_id is not None:
             moved[department_id].append(warning_id)
-            ctx.left_departments.add(previous)
+            ctx.moves[(previous, rule.severity)] -= 1
+            ctx.moves[(department_id, rule.severity)] += 1
     for department_id, ids in moved.items():
         Warning.objects.filter(pk__in=ids).update(department_id=department_id, updated_at=ctx.now)
     return sum(len(ids) for ids in moved.values())
@@ -548,7 +551,7 @@ def _pad(expression: str) -> str:
     """``expression`` as text, zero-padded to 7 digits (the serial of a number)."""
     if connection.vendor == "postgresql":
         return f"LPAD(CAST({expression} AS TEXT), 7, '0')"
-    return f"printf('%07d', {expression})"
+    return f"printf('%%07d', {expression})"  # %% : the statement also goes through %-formatting
 
 
 def _json(pairs: list[tuple[str, str]]) -> str:
@@ -661,33 +664,43 @@ def open_orders(rule: Rule, ctx: Context) -> int:
 
 
 def recount_warnings(ctx: Context) -> int:
-    """Refresh :class:`WarningCount`: all of it on a full pass, else the departments whose
-    warnings this run raised, cleared or moved (their ``updated_at`` is the run's ``now``)."""
+    """Refresh :class:`WarningCount`: recounted on a full pass; on an incremental one moved by
+    this run's changes only — warnings raised now (+1), cleared now (−1), moved now."""
     if ctx.full:
-        departments = None
-    else:
-        departments = (
-            set(
-                Warning.objects.filter(updated_at=ctx.now)
-                .values_list("department_id", flat=True)
-                .distinct()
+        rows = [
+            WarningCount(
+                department_id=row["department_id"], severity=row["severity"], count=row["n"]
             )
-            | ctx.left_departments
-        )
-        if not departments:
-            return 0
-    counts = Warning.objects.filter(status="open")
-    stale = WarningCount.objects.all()
-    if departments is not None:
-        counts = counts.filter(department_id__in=departments)
-        stale = stale.filter(department_id__in=departments)
-    rows = [
-        WarningCount(department_id=row["department_id"], severity=row["severity"], count=row["n"])
-        for row in counts.values("department_id", "severity").annotate(n=Count("id"))
-    ]
-    stale.delete()
-    WarningCount.objects.bulk_create(rows, batch_size=1000)
-    return len(rows)
+            for row in Warning.objects.filter(status="open")
+            .values("department_id", "severity")
+            .annotate(n=Count("id"))
+        ]
+        WarningCount.objects.all().delete()
+        WarningCount.objects.bulk_create(rows, batch_size=1000)
+        return len(rows)
+    deltas: Counter[tuple[int, str]] = Counter(ctx.moves)
+    touched = (
+        Warning.objects.filter(updated_at=ctx.now)
+        .filter(Q(status="open", raised_at=ctx.now) | Q(status="cleared", cleared_at=ctx.now))
+        .values("department_id", "severity", "status")
+        .annotate(n=Count("id"))
+    )
+    for row in touched:
+        sign = 1 if row["status"] == "open" else -1
+        deltas[(row["department_id"], row["severity"])] += sign * row["n"]
+    changed = 0
+    for (department_id, severity), delta in deltas.items():
+        if not delta:
+            continue
+        updated = WarningCount.objects.filter(
+            department_id=department_id, severity=severity
+        ).update(count=F("count") + delta)
+        if not updated:
+            WarningCount.objects.create(
+                department_id=department_id, severity=severity, count=max(delta, 0)
+            )
+        changed += 1
+    return changed
 
 
 def _state() -> RunState:
@@ -695,7 +708,7 @@ def _state() -> RunState:
     return RunState.objects.select_for_update().get(pk=1)
 
 
-def run_rules(
+def run_rules(  # noqa: PLR0915 - the steps of a run, in order
     full: bool = False,
     *,
     now: dt.datetime | None = None,
@@ -729,6 +742,11 @@ def run_rules(
             has_changed=state.watermark is not None,
             changed_ids=changed_ids() if state.watermark is not None else [],
         )
+        if full and connection.vendor == "postgresql":
+            # A full pass hashes a million cases and warnings per rule: with the default 4 MB
+            # each hash spills to temporary files in batches.
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL work_mem = '{FULL_PASS_WORK_MEM}'")
         if not full and connection.vendor == "postgresql":
             # Every statement of an incremental pass starts from a few thousand changed cases:
             # index probes beat hashing the million-row side, which the planner otherwise
