@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zwfw.cases import services
-from zwfw.cases.models import Case, CaseMaterial, CaseStatus
+from zwfw.cases.models import Case, CaseMaterial, CaseStatus, DeliveryMethod
 from zwfw.core.errors import NotFound, ZwfwError
 from zwfw.portal import access
 
@@ -324,6 +324,15 @@ def review(request: HttpRequest, case_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         try:
+            method = request.POST.get("delivery_method", "")
+            if method:  # 送达方式 of the result, chosen with the submission
+                services.choose_delivery(
+                    request.user,
+                    case,
+                    method,
+                    request.POST.get("delivery_address", ""),
+                    acting_uscc=access.acting_uscc(request),
+                )
             submission = services.submit(
                 request.user, case, acting_uscc=access.acting_uscc(request)
             )
@@ -347,6 +356,11 @@ def review(request: HttpRequest, case_id: int) -> HttpResponse:
             "missing": services.missing_materials(case),
             "error": error,
             "steps": _steps(4),
+            "delivery_post": bool(case.item_version.content.get("supports_delivery")),
+            "delivery_method": request.POST.get("delivery_method")
+            or case.delivery_method
+            or DeliveryMethod.ELECTRONIC,
+            "delivery_address": request.POST.get("delivery_address") or case.delivery_address,
         },
         status=status,
     )

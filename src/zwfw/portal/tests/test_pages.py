@@ -293,10 +293,21 @@ def test_guided_application_from_start_to_submission(world: dict[str, Any]) -> N
     review = client.get(reverse("portal:review", args=[case.pk]))
     assert review.status_code == 200
     assert "缺少" not in text(review)
-    done = client.post(reverse("portal:review", args=[case.pk]))
+    assert 'value="post"' in text(review)  # the item supports delivery by post
+    no_address = client.post(reverse("portal:review", args=[case.pk]), {"delivery_method": "post"})
+    assert no_address.status_code == 400
+    assert 'id="form-error"' in text(no_address)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.DRAFT
+    done = client.post(
+        reverse("portal:review", args=[case.pk]),
+        {"delivery_method": "post", "delivery_address": "广安区建设路12号"},
+    )
     assert done.status_code == 200
     case.refresh_from_db()
     assert case.status == CaseStatus.SUBMITTED
+    assert case.delivery_method == "post"
+    assert case.delivery_address == "广安区建设路12号"
     body = text(done)
     assert case.number in body
     password = re.search(r'id="query-password"><strong>(\w+)</strong>', body)
