@@ -136,6 +136,20 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
                 return HttpResponseRedirect(
                     reverse("portal:my_case", args=[case.pk]) + "?resubmitted=1"
                 )
+            if action == "rate":
+                from zwfw.ratings import services as ratings
+
+                level = _level(request.POST.get("level"))
+                ratings.rate_case(
+                    request.user,
+                    case,
+                    level=level,
+                    text=request.POST.get("text", ""),
+                    acting_uscc=acting,
+                )
+                return HttpResponseRedirect(
+                    reverse("portal:my_case", args=[case.pk]) + "?rated=1#rating"
+                )
             if action == "withdraw":
                 services.withdraw(
                     request.user, case, request.POST.get("reason", ""), acting_uscc=acting
@@ -172,6 +186,9 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
                     }
                 )
     notices = list(Notice.objects.filter(case=case).order_by("id").only("id", "kind", "title"))
+    rating, rateable = _rating_state(case)
+    if request.GET.get("rated"):
+        notice = "感谢您的评价。"
     return render(
         request,
         "portal/my_case.html",
@@ -189,9 +206,40 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             and not case.decision,
             "error": error,
             "notice": notice,
+            "rating": rating,
+            "rateable": rateable,
+            "levels": _levels(),
+            "posted_level": request.POST.get("level", ""),
         },
         status=status,
     )
+
+
+def _level(raw: str | None) -> int | None:
+    text = (raw or "").strip()
+    return int(text) if text in {"1", "2", "3", "4", "5"} else None
+
+
+def _levels() -> list[tuple[int, str]]:
+    from zwfw.ratings.models import Level
+
+    return [(value, str(label)) for value, label in Level.choices]
+
+
+def _rating_state(case: Any) -> tuple[Any, bool]:
+    """The case's 好差评 rating, and whether the applicant may rate it now."""
+    from zwfw.core.errors import Conflict
+    from zwfw.ratings import selectors as rating_selectors
+    from zwfw.ratings import services as ratings
+
+    rating = rating_selectors.case_rating(case)
+    if rating is not None:
+        return rating, False
+    try:
+        ratings.check_case_rateable(case)
+    except Conflict:
+        return None, False
+    return None, True
 
 
 @login_required
@@ -265,9 +313,17 @@ def consultations(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def ratings(request: HttpRequest) -> HttpResponse:
-    text = "办件办结后，您可以对服务进行“好差评”。您的评价和整改反馈将显示在这里。"
+    """我的评价: the 好差评 ratings I gave, with the department's rectification if any."""
+    from zwfw.ratings import selectors as rating_selectors
+
+    try:
+        page = rating_selectors.my_ratings(
+            request.user, cursor=request.GET.get("cursor") or None, limit=PAGE_SIZE
+        )
+    except ValidationError:
+        page = rating_selectors.my_ratings(request.user, limit=PAGE_SIZE)
     return render(
         request,
-        "portal/my_placeholder.html",
-        {"tabs": _tabs("ratings"), "heading": "我的评价", "text": text},
+        "portal/my_ratings.html",
+        {"tabs": _tabs("ratings"), "rows": page.items, "next_cursor": page.next_cursor},
     )

@@ -658,3 +658,36 @@ def test_popular_items_are_the_most_applied_then_one_per_family(world: dict[str,
         "食品经营许可（新办）",
         "建设工程规划许可",
     ]
+
+
+def test_rate_a_closed_case_once_and_see_it_in_my_ratings(world: dict[str, Any]) -> None:
+    from zwfw.licences.tests.test_issue import closed_case_licence
+    from zwfw.ratings.models import Rating
+
+    open_case = submitted(world)
+    client = client_for(world["person"])
+    assert 'name="level"' not in text(client.get(reverse("portal:my_case", args=[open_case.pk])))
+    case_id = closed_case_licence(world).case_id
+    url = reverse("portal:my_case", args=[case_id])
+    assert 'name="level"' in text(client.get(url))
+    # a bad rating must say why; a missing level is refused
+    assert client.post(url, {"action": "rate", "level": "9"}).status_code == 400
+    bad = client.post(url, {"action": "rate", "level": "5", "text": ""})
+    assert bad.status_code == 400
+    assert not Rating.objects.exists()
+    assert (
+        client_for(world["stranger"]).post(url, {"action": "rate", "level": "1"}).status_code == 404
+    )
+    done = client.post(url, {"action": "rate", "level": "1", "text": "很快"})
+    assert done.status_code == 302
+    rating = Rating.objects.get()
+    assert (rating.case_id, rating.level, rating.rater_id) == (case_id, 1, world["person"].pk)
+    page = text(client.get(done["Location"]))
+    assert "非常满意" in page
+    assert 'name="level"' not in page  # 一事一评: once
+    again = client.post(url, {"action": "rate", "level": "2"})
+    assert again.status_code == 409
+    assert Rating.objects.count() == 1
+    mine = text(client.get(reverse("portal:my_ratings")))
+    assert "非常满意" in mine
+    assert "很快" in mine
