@@ -48,6 +48,19 @@ class Scope:
             condition |= Q(**{f"{field}__division__code__startswith": prefix})
         return condition
 
+    def resolved_q(self, field: str = "department") -> Q:
+        """Like :meth:`departments_q`, with the divisions resolved to department ids first
+        (one small query): big tables are then filtered on their own column, no join."""
+        if self.everything:
+            return Q()
+        ids = set(self.department_ids)
+        if self.prefixes:
+            within = Q()
+            for prefix in self.prefixes:
+                within |= Q(division__code__startswith=prefix)
+            ids.update(Department.objects.filter(within).values_list("id", flat=True))
+        return Q(**{f"{field}_id__in": sorted(ids)})
+
     def covers(self, department: Department) -> bool:
         if self.everything or department.pk in self.department_ids:
             return True
@@ -109,8 +122,15 @@ def supervision_scope(user: Any) -> Scope:
     )
 
 
-def _descending_page(queryset: QuerySet[Any], cursor: str | None, limit: int) -> Page[Any]:
-    """Newest first, keyed on the primary key (stable while rows are added)."""
+def _descending_page(
+    queryset: QuerySet[Any], cursor: str | None, limit: int, related: tuple[str, ...]
+) -> Page[Any]:
+    """Newest first, keyed on the primary key (stable while rows are added).
+
+    Two steps: the page's ids from the filtered table alone (read backwards on the primary
+    key), then those rows with their relations — joined in one query, SQLite starts from the
+    smallest joined table (the 8 rules) and sorts a million warnings.
+    """
     check_limit(limit)
     queryset = queryset.order_by("-id")
     if cursor:
@@ -118,9 +138,10 @@ def _descending_page(queryset: QuerySet[Any], cursor: str | None, limit: int) ->
         if not isinstance(last_id, int):
             decode_cursor("", 1)  # the same "invalid cursor" error
         queryset = queryset.filter(id__lt=last_id)
-    rows = list(queryset[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
+    ids = list(queryset.values_list("id", flat=True)[: limit + 1])
+    more = len(ids) > limit
+    ids = ids[:limit]
+    rows = list(queryset.model.objects.filter(pk__in=ids).select_related(*related).order_by("-id"))
     return Page(rows, encode_cursor([rows[-1].pk]) if more and rows else None)
 
 
@@ -139,9 +160,7 @@ def warnings(
     limit: int = 20,
 ) -> Page[Warning]:
     scope = scope_of(user)
-    queryset = Warning.objects.filter(scope.departments_q()).select_related(
-        "rule", "department", "case"
-    )
+    queryset = Warning.objects.filter(scope.resolved_q())
     if severity:
         queryset = queryset.filter(severity=severity)
     if status:
@@ -152,7 +171,7 @@ def warnings(
         queryset = queryset.filter(rule__code=rule)
     if case_number:
         queryset = queryset.filter(case__number=case_number)
-    return _descending_page(queryset, cursor, limit)
+    return _descending_page(queryset, cursor, limit, ("rule", "department", "case"))
 
 
 def get_warning(user: Any, number: str) -> Warning:
@@ -215,9 +234,9 @@ def warning_summary(user: Any, *, status: str = "open") -> dict[str, Any]:
 
 
 def _order_scope_q(scope: Scope) -> Q:
-    return scope.departments_q() | (
-        Q() if scope.everything else scope.departments_q("escalated_to")
-    )
+    if scope.everything:
+        return Q()
+    return scope.resolved_q() | scope.resolved_q("escalated_to")
 
 
 def orders(
@@ -230,16 +249,16 @@ def orders(
     limit: int = 20,
 ) -> Page[Order]:
     scope = scope_of(user)
-    queryset = Order.objects.filter(_order_scope_q(scope)).select_related(
-        "department", "escalated_to", "case", "warning"
-    )
+    queryset = Order.objects.filter(_order_scope_q(scope))
     if status:
         queryset = queryset.filter(status=status)
     if department_id is not None:
         queryset = queryset.filter(department_id=department_id)
     if card:
         queryset = queryset.filter(card=card)
-    return _descending_page(queryset, cursor, limit)
+    return _descending_page(
+        queryset, cursor, limit, ("department", "escalated_to", "case", "warning")
+    )
 
 
 def get_order(user: Any, number: str) -> Order:
