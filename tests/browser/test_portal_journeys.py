@@ -1,6 +1,6 @@
 """The portal journeys of JOURNEYS.md in Chromium: J1 (李娜 registers online, finds 户口迁移,
-applies with uploads, corrects, sees the case closed), J2 (王强 applies for the company he is
-agent of) and J7's portal part (progress lookup by case number + query password).
+applies with uploads, corrects, sees the case closed and rates it), J2 (王强 applies for the
+company he is agent of) and J7's portal part (progress lookup by case number + query password).
 
 Staff steps (acceptance, correction notice, review, decision) go through the case services in
 the test, as the workbench is tested on its own. Each journey also checks the main pages with
@@ -203,6 +203,15 @@ def test_j1_register_search_apply_correct_and_see_the_case_closed(
     timeline = page.inner_text("#timeline")
     for step in ("申请", "补正材料提交", "办结"):
         assert step in timeline, step
+
+    # She rates the case 非常满意 (一事一评).
+    page.check("#level-1")
+    page.click("button:has-text('提交评价')")
+    page.wait_for_url("**/?rated=1*")
+    assert "非常满意" in page.inner_text("#rating-section")
+    from zwfw.ratings.models import Rating
+
+    assert Rating.objects.get(case=case).level == 1
 
 
 def test_j2_agent_acts_for_the_company_and_applies(
