@@ -78,6 +78,7 @@ run: demo
 	  $(BIN)/zwfw worker & \
 	  $(BIN)/zwfw send_outbox --loop & \
 	  $(BIN)/zwfw case_sweep --loop & \
+	  $(BIN)/zwfw supervision_sweep --loop & \
 	  $(BIN)/zwfw runserver $(HOST):$(PORT) --noreload & \
 	  wait
 
