@@ -259,8 +259,10 @@ def get_warning(request: HttpRequest, number: str) -> dict[str, Any]:
 
 @router.post("/orders", response={201: OrderOut}, auth=django_auth, summary="发出督办 (supervisor)")
 def create_order(request: HttpRequest, body: OrderIn) -> Status:
+    user = _me(request)
+    selectors.scope_of(user)  # non-staff: 403 before anything is looked up
     order = services.create_order(
-        _me(request),
+        user,
         reason=body.reason,
         warning_number=body.warning,
         case_number=body.case,

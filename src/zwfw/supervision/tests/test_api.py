@@ -86,6 +86,8 @@ def test_citizen_writes_change_nothing(sv, warned) -> None:
     warning = Warning.objects.get(case=warned["yellow"][0]).number
     order = Order.objects.get(department=sv["market"]).number
     assert post(client, f"{API}/orders", {"warning": warning}).status_code == 403
+    # No probing: an unknown warning number gets the same 403 as a real one.
+    assert post(client, f"{API}/orders", {"warning": "JC000"}).status_code == 403
     assert post(client, f"{API}/orders/{order}/response", {"response": "x"}).status_code == 403
     assert post(client, f"{API}/orders/{order}/close", {}).status_code == 403
     patch = client.patch(
