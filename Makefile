@@ -12,7 +12,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 8000
 PYTEST_ARGS ?= -n auto
 
-.PHONY: help setup chromium run web worker migrate demo test lint format typecheck schema bench clean
+.PHONY: help setup chromium screenshots run web worker migrate demo test lint format typecheck schema bench clean
 
 help:
 	@echo "make run        set up, migrate, load demo data, serve http://$(HOST):$(PORT) with a task worker"
@@ -105,6 +105,10 @@ schema: setup
 
 bench: migrate
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Refresh the screenshots linked from the README (the browser tests write them).
+screenshots: setup chromium
+	ZWFW_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -n 0 -p no:cacheprovider tests/browser
 
 clean:
 	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -145,6 +145,7 @@ MIDDLEWARE = [
     "zwfw.identity.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "zwfw.portal.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 AUTH_USER_MODEL = "identity.User"

@@ -17,7 +17,7 @@ from zwfw.ratings import services
 from zwfw.ratings.models import Rating, Rectification, RectificationStatus
 from zwfw.ratings.tests.conftest import closed_case
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("zwfw.ratings.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
 ERROR_KEYS = {"code", "message", "message_en", "details", "request_id"}

@@ -11,7 +11,7 @@ from zwfw.cases.models import Case
 from zwfw.ratings import services
 from zwfw.ratings.models import Rating, RectificationStatus
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("zwfw.ratings.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 
 def page_of(url: str) -> str:
