@@ -12,7 +12,7 @@ copy does all the work of a real one — index lookup, decryption, SES signature
 then reports ``identifier_mismatch``, as a record moved in the database must.
 
 Usage: python bench/bench_licences.py [--db sqlite|postgres] [--licences N]
-       [--verifications N] [--stored N]
+       [--verifications N] [--stored N] [--reuse]
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ def fill_library(total: int, vendor: str, template: Any) -> float:
     missing = total - Licence.objects.count()
     if missing <= 0:
         return 0.0
+    first = Licence.objects.filter(serial__startswith="2025").count()  # an earlier fill's copies
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT licence_type_id, holder_kind, holder_name, holder_id_number, holder_id_index,"
@@ -76,7 +77,7 @@ def fill_library(total: int, vendor: str, template: Any) -> float:
     writer = _Writer(vendor)
     writer.begin(["licences_licence"])
     batch: list[tuple[Any, ...]] = []
-    for number in range(missing):
+    for number in range(first, first + missing):
         serial = f"2025{number:010d}"
         batch.append(
             (
@@ -121,8 +122,9 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     parser.add_argument("--licences", type=int, default=30)
     parser.add_argument("--verifications", type=int, default=500)
     parser.add_argument("--stored", type=int, default=0)
+    parser.add_argument("--reuse", action="store_true", help="keep the previous run's library")
     args = parser.parse_args()
-    vendor = use_database(args.db, "licences")
+    vendor = use_database(args.db, "licences", fresh=not args.reuse)
 
     from django.test import Client
 
