@@ -4,10 +4,10 @@ library (read with a grant, query by holder, 核验), licence types, manual and 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Form, Router, Schema, Status
+from ninja import File, Form, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.security import django_auth
 from pydantic import Field
@@ -30,6 +30,7 @@ ERRORS: dict[int, Any] = {
     409: ErrorOut,
 }
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
+MAX_ID = 2**63 - 1  # BigAutoField: larger numbers cannot name a row (and SQLite refuses them)
 
 
 def _me(request: HttpRequest) -> User:
@@ -66,7 +67,7 @@ def set_shown_fields(request: HttpRequest, identifier: str, body: ShownFieldsIn)
 
 class GrantIn(Schema):
     identifier: str = Field(..., max_length=120)
-    department_id: int
+    department_id: int = Field(..., ge=1, le=MAX_ID)
     purpose: str = Field(..., max_length=200)
     case_number: str | None = Field(None, max_length=32)
     fields: list[str] = Field(default_factory=list, description="[] = every face field")
@@ -150,7 +151,9 @@ def list_grants(request: HttpRequest, identifier: str) -> list[dict[str, Any]]:
     auth=django_auth,
     summary="Withdraw a grant (the department can no longer read the licence)",
 )
-def revoke_grant(request: HttpRequest, grant_id: int, identifier: str) -> dict[str, Any]:
+def revoke_grant(
+    request: HttpRequest, grant_id: Annotated[int, Path(ge=1, le=MAX_ID)], identifier: str
+) -> dict[str, Any]:
     grant = use.revoke_grant(_me(request), identifier[:120], grant_id)
     return grant_out(grant)
 
@@ -315,7 +318,9 @@ def type_out(licence_type: LicenceType) -> dict[str, Any]:
     auth=None,
     summary="Licence types (证照类型), public; filter by issuing department",
 )
-def list_types(request: HttpRequest, department_id: int | None = None) -> list[dict[str, Any]]:
+def list_types(
+    request: HttpRequest, department_id: Annotated[int, Query(ge=1, le=MAX_ID)] | None = None
+) -> list[dict[str, Any]]:
     query = LicenceType.objects.prefetch_related("departments", "items__item").order_by("code")
     if department_id is not None:
         query = query.filter(departments=department_id)
@@ -323,12 +328,12 @@ def list_types(request: HttpRequest, department_id: int | None = None) -> list[d
 
 
 class TypeIn(Schema):
-    department_id: int
+    department_id: int = Field(..., ge=1, le=MAX_ID)
     name: str = Field(..., min_length=1, max_length=200)
     holder_kind: Literal["person", "company"]
     face_fields: list[FaceFieldIn] = Field(default_factory=list)
     validity_years: int | None = Field(None, ge=1, le=100)
-    issuers: list[int] = Field(default_factory=list)
+    issuers: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default_factory=list)
 
 
 def _department(department_id: int) -> Department:
@@ -361,7 +366,7 @@ class TypePatch(Schema):
     name: str | None = Field(None, max_length=200)
     face_fields: list[FaceFieldIn] | None = None
     validity_years: int | None = Field(None, ge=0, le=100, description="0 = no expiry")
-    issuers: list[int] | None = None
+    issuers: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = None
 
 
 @router.patch(
@@ -405,7 +410,7 @@ def bind_item(request: HttpRequest, code: str, body: BindIn) -> dict[str, Any]:
 
 class IssueIn(Schema):
     type_code: str = Field(..., max_length=21)
-    department_id: int
+    department_id: int = Field(..., ge=1, le=MAX_ID)
     holder_kind: Literal["person", "company"]
     holder_name: str = Field(..., min_length=1, max_length=200)
     holder_id_number: str = Field(..., min_length=1, max_length=32)
@@ -472,7 +477,9 @@ class ImportOut(Schema):
     summary="Bring existing paper licences into the library (.xlsx or .csv; per-row errors)",
 )
 def import_licences(
-    request: HttpRequest, file: File[UploadedFile], department_id: Form[int]
+    request: HttpRequest,
+    file: File[UploadedFile],
+    department_id: Annotated[int, Form(ge=1, le=MAX_ID)],
 ) -> dict[str, Any]:
     if file.size is not None and file.size > IMPORT_MAX_BYTES:
         raise ValidationError(
