@@ -381,7 +381,7 @@ LOGGING = {
     },
 }
 
-# --- ratings (好差评, SPEC §8; decision 0020) ------------------------------------------------------
+# --- ratings (好差评, SPEC §8; decision 0020) -----------------------------------------------------
 RATINGS_RECTIFICATION_DAYS = declare(
     "ZWFW_RATINGS_RECTIFICATION_DAYS",
     int,
@@ -395,7 +395,7 @@ RATINGS_TOKEN_DAYS = declare(
     "Days a rating QR code (single-use token) stays valid.",
 )
 
-# --- indicators (评估指标, SPEC §8; decision 0021) -------------------------------------------------
+# --- indicators (评估指标, SPEC §8; decision 0021) ------------------------------------------------
 INDICATORS_ROLLUP_MAX_AGE = declare(
     "ZWFW_INDICATORS_ROLLUP_MAX_AGE",
     int,
