@@ -618,6 +618,9 @@ def test_my_licences_lists_the_issued_licence_with_downloads(world: dict[str, An
     pdf = reverse("api-v1:my_licence_file", kwargs={"identifier": licence.identifier, "fmt": "pdf"})
     assert f'href="{pdf}"' in body
     assert client.get(pdf).status_code == 200
+    detail = reverse("licences:mine_detail", kwargs={"identifier": licence.identifier})
+    assert f'href="{detail}"' in body  # 亮证与用证授权
+    assert client.get(detail).status_code == 200
     # the case page shows the decision and the notices
     case_page = text(client.get(reverse("portal:my_case", args=[licence.case_id])))
     assert "已办结" in case_page
