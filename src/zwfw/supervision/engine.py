@@ -804,12 +804,20 @@ def run_rules(  # noqa: PLR0915 - the steps of a run, in order
         totals = {
             key: sum(r[key] for r in per_rule.values()) for key in ("raised", "cleared", "updated")
         }
-        audit.record(
-            "supervision:run:complete",
-            "supervision.run",
-            today.isoformat(),
-            after={**totals, "full": full, "orders_opened": orders_opened, "escalated": escalated},
-            actor=SYSTEM_ACTOR,
-        )
+        # A pass that changed nothing is kept in RunState only: a sweep every minute would
+        # otherwise add 1,440 audit entries a day that say nothing happened.
+        if any(totals.values()) or orders_opened or escalated:
+            audit.record(
+                "supervision:run:complete",
+                "supervision.run",
+                today.isoformat(),
+                after={
+                    **totals,
+                    "full": full,
+                    "orders_opened": orders_opened,
+                    "escalated": escalated,
+                },
+                actor=SYSTEM_ACTOR,
+            )
     log.info("supervision run", extra={"supervision": summary})
     return summary

@@ -13,7 +13,7 @@ def test_home_page_in_chinese_by_default(client: Client, settings) -> None:
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<html lang="zh-hans">' in html
+    assert '<html lang="zh-CN">' in html  # the BCP 47 tag screen readers know
     assert "广安市政务服务平台" in html
     assert 'href="/api/v1/docs"' in html
 
@@ -35,10 +35,10 @@ def test_english_page_is_translated(client: Client) -> None:
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     html = client.get("/").content.decode()
     assert "Integrated online government services platform" in html
-    assert "Division code of this node" in html
+    assert "Open API" in html  # the footer, translated
 
 
 def test_browser_language_does_not_switch_the_portal(client: Client) -> None:
     response = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})
-    assert '<html lang="zh-hans">' in response.content.decode()
+    assert '<html lang="zh-CN">' in response.content.decode()
     assert response["Content-Language"] == "zh-hans"

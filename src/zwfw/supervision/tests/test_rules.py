@@ -333,6 +333,10 @@ def test_run_state_and_audit(sv) -> None:
     assert state.watermark == at(D(2026, 10, 14)) - engine.OVERLAP
     record = AuditRecord.objects.filter(action="supervision:run:complete").latest("id")
     assert record.after["raised"] == 1
+    # a later pass that changes nothing leaves no audit entry (RunState keeps its summary)
+    entries = AuditRecord.objects.count()
+    run(D(2026, 10, 14))
+    assert AuditRecord.objects.count() == entries
 
 
 def test_holiday_change_rebuilds_the_day_index(sv) -> None:
