@@ -16,10 +16,12 @@ from ninja.files import UploadedFile
 from ninja.security import django_auth
 from pydantic import Field
 
+from zwfw.api.requesting import acting_uscc as _acting
+from zwfw.api.requesting import current_user as _me
 from zwfw.cases import selectors, services
 from zwfw.cases.models import Case, CaseEvent, CaseMaterial, CaseTask, Notice, TaskKind
 from zwfw.core import idempotency
-from zwfw.core.errors import NotAuthenticated, NotFound, ValidationError
+from zwfw.core.errors import NotFound, ValidationError
 from zwfw.identity import throttle
 from zwfw.identity.models import User
 
@@ -29,18 +31,6 @@ PROGRESS_FAILURES = throttle.Rule(
 )
 Reason = Field("", max_length=2000)
 MAX_ID = 2**63 - 1  # BigAutoField
-
-
-def _me(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise NotAuthenticated("auth.required", "请先登录。", "Authentication required.")
-    return user
-
-
-def _acting(request: HttpRequest) -> str | None:
-    acting = request.session.get("zwfw_acting_for") if hasattr(request, "session") else None
-    return (acting or {}).get("uscc")
 
 
 # --- schemas --------------------------------------------------------------------------------------

@@ -18,8 +18,9 @@ from ninja.errors import HttpError
 from ninja.security import django_auth
 from ninja.utils import check_csrf
 
+from zwfw.api.requesting import current_user as _me
 from zwfw.core import idempotency
-from zwfw.core.errors import NotAuthenticated, PermissionDenied
+from zwfw.core.errors import PermissionDenied
 from zwfw.core.masking import mask_name
 from zwfw.identity import otp, selectors, services
 from zwfw.identity.models import Company, User
@@ -34,13 +35,6 @@ Text = Field(..., max_length=200)
 def _csrf(request: HttpRequest) -> None:
     if check_csrf(request) is not None:
         raise HttpError(403, "CSRF check failed")
-
-
-def _me(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise NotAuthenticated("auth.required", "请先登录。", "Authentication required.")
-    return user
 
 
 # --- schemas -------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from ninja import Router, Schema
 from ninja.security import django_auth
 from pydantic import Field
 
-from zwfw.core.errors import NotAuthenticated, NotFound, PermissionDenied
+from zwfw.api.requesting import current_user as _me
+from zwfw.core.errors import NotFound, PermissionDenied
 from zwfw.identity.models import User
 from zwfw.licences import selectors, services
 from zwfw.licences.models import Licence
@@ -90,13 +91,6 @@ class MyLicenceOut(Schema):
     revoked_at: dt.datetime | None
     revocation_reason: str
     formats: list[str]
-
-
-def _me(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise NotAuthenticated("auth.required", "请先登录。", "Authentication required.")
-    return user
 
 
 @router.get(

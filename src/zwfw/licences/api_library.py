@@ -12,10 +12,10 @@ from ninja.files import UploadedFile
 from ninja.security import django_auth
 from pydantic import Field
 
+from zwfw.api.requesting import current_user as _me
 from zwfw.api.schemas import ErrorOut
 from zwfw.core import idempotency
-from zwfw.core.errors import NotAuthenticated, NotFound, ValidationError
-from zwfw.identity.models import User
+from zwfw.core.errors import NotFound, ValidationError
 from zwfw.licences import manage, use
 from zwfw.licences.models import LicenceGrant, LicenceType
 from zwfw.organisations.models import Department
@@ -31,13 +31,6 @@ ERRORS: dict[int, Any] = {
 }
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 MAX_ID = 2**63 - 1  # BigAutoField: larger numbers cannot name a row (and SQLite refuses them)
-
-
-def _me(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise NotAuthenticated("auth.required", "请先登录。", "Authentication required.")
-    return user
 
 
 # --- the holder: shown fields, grants, copies -----------------------------------------------

@@ -21,9 +21,11 @@ from ninja import Query, Router, Schema, Status
 from ninja.security import django_auth
 from pydantic import Field
 
+from zwfw.api.requesting import acting_uscc as _acting
+from zwfw.api.requesting import current_user as _me
 from zwfw.cases import selectors as case_selectors
 from zwfw.core import audit, idempotency
-from zwfw.core.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied
+from zwfw.core.errors import Conflict, NotFound, PermissionDenied
 from zwfw.core.masking import mask_phone, mask_text
 from zwfw.identity.models import User
 from zwfw.organisations.models import Department
@@ -42,18 +44,6 @@ from zwfw.ratings.models import (
 router = Router(tags=["ratings"])
 MAX_ID = 2**63 - 1
 Text = Field("", max_length=2000)
-
-
-def _me(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise NotAuthenticated("auth.required", "请先登录。", "Authentication required.")
-    return user
-
-
-def _acting(request: HttpRequest) -> str | None:
-    acting = request.session.get("zwfw_acting_for") if hasattr(request, "session") else None
-    return (acting or {}).get("uscc")
 
 
 # --- schemas ------------------------------------------------------------------------------------

@@ -15,21 +15,13 @@ from ninja import Query, Router, Schema, Status
 from ninja.security import django_auth
 from pydantic import Field
 
+from zwfw.api.requesting import current_user as _me
 from zwfw.core import calendar as cal
-from zwfw.core.errors import NotAuthenticated
-from zwfw.identity.models import User
 from zwfw.supervision import engine, selectors, services
 from zwfw.supervision.models import Order, Rule, Warning
 
 router = Router(tags=["supervision"])
 MAX_ID = 2**63 - 1
-
-
-def _me(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise NotAuthenticated("auth.required", "请先登录。", "Authentication required.")
-    return user
 
 
 # --- schemas -------------------------------------------------------------------------------------
