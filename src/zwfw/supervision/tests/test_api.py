@@ -15,7 +15,7 @@ from zwfw.supervision import engine
 from zwfw.supervision.models import Order, Rule, Warning
 from zwfw.supervision.tests.conftest import add_task, at, make_case
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("zwfw.supervision.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 API = "/api/v1/supervision"
 D = dt.date
