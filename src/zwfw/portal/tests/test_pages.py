@@ -572,6 +572,18 @@ def test_my_overview_shows_cases_needing_action(world: dict[str, Any]) -> None:
     assert "草稿" in body
 
 
+def _forget_static_storage() -> None:
+    """Drop the static storage made under the override: Django's storage handler keeps it,
+    with its /zwfw/static/ base URL, for every later test of this process (and the browser
+    tests' live server then asks for /zwfw/static/… and gets 404s)."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.core.files.storage import storages
+    from django.utils.functional import empty
+
+    storages._storages.pop("staticfiles", None)
+    staticfiles_storage._wrapped = empty
+
+
 def test_pages_work_behind_a_path_prefix(world: dict[str, Any]) -> None:
     """Deployed under /zwfw/ (SCRIPT_NAME), every link, form and asset keeps the prefix.
 
@@ -582,9 +594,9 @@ def test_pages_work_behind_a_path_prefix(world: dict[str, Any]) -> None:
     from django.urls import set_script_prefix
 
     client = client_for(world["person"])
-    set_script_prefix("/zwfw/")
-    try:
-        with override_settings(STATIC_URL="/zwfw/static/"):
+    with override_settings(STATIC_URL="/zwfw/static/"):
+        set_script_prefix("/zwfw/")
+        try:
             responses = {
                 path: client.get(path, SCRIPT_NAME="/zwfw")
                 for path in (
@@ -595,8 +607,11 @@ def test_pages_work_behind_a_path_prefix(world: dict[str, Any]) -> None:
                     "/progress/",
                 )
             }
-    finally:
-        set_script_prefix("/")
+        finally:
+            # back to "/" before the override ends: leaving it re-reads STATIC_URL, and
+            # Django's settings cache the prefixed value for the rest of the process
+            set_script_prefix("/")
+    _forget_static_storage()
     for path, response in responses.items():
         assert response.status_code == 200, path
         body = text(response)
