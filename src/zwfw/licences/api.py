@@ -165,13 +165,7 @@ class IssuedOut(Schema):
 
 def _issuer_staff(request: HttpRequest, identifier: str) -> tuple[User, Licence]:
     user = _me(request)
-    licence = (
-        Licence.objects.select_related("issuer")
-        .filter(identifier=identifier.strip().upper()[:120])
-        .first()
-    )
-    if licence is None:
-        raise NotFound("licences.unknown", "证照不存在。", "Unknown licence.")
+    licence = selectors.issued_licence(identifier)
     if not has_role(user, Role.DECIDER, licence.issuer):
         raise PermissionDenied(
             "licences.not_issuer_staff",

@@ -28,7 +28,7 @@ from zwfw.catalog.models import Item
 from zwfw.core import audit
 from zwfw.core.errors import NotFound, PermissionDenied, ValidationError, ZwfwError
 from zwfw.core.validators import validate_resident_id, validate_uscc
-from zwfw.licences import services
+from zwfw.licences import selectors, services
 from zwfw.licences.models import HolderKind, ItemLicenceType, Licence, LicenceType
 from zwfw.organisations.models import Department, Role
 from zwfw.organisations.selectors import has_role
@@ -240,20 +240,9 @@ def issue_manually(
     )
 
 
-def _issued(identifier: str) -> Licence:
-    licence = (
-        Licence.objects.select_related("issuer", "licence_type")
-        .filter(identifier=(identifier or "").strip().upper()[:120])
-        .first()
-    )
-    if licence is None:
-        raise NotFound("licences.unknown", "证照不存在。", "Unknown licence.")
-    return licence
-
-
 def change_licence(user: Any, identifier: str, *, face: dict[str, Any], reason: str) -> Licence:
     """变更: the next version with ``face`` changes (the holder's name and number stay)."""
-    licence = _issued(identifier)
+    licence = selectors.issued_licence(identifier)
     require_manager(user, licence.issuer)
     reason = (reason or "").strip()
     if not reason:
@@ -290,10 +279,9 @@ def change_licence(user: Any, identifier: str, *, face: dict[str, Any], reason: 
 
 def history(user: Any, identifier: str) -> list[Licence]:
     """Every version of the licence, oldest first: for its holder or the issuer's staff."""
-    from zwfw.licences import selectors
     from zwfw.licences.use import staff_departments
 
-    licence = _issued(identifier)
+    licence = selectors.issued_licence(identifier)
     is_holder = selectors.licences_of(user).filter(pk=licence.pk).exists()
     if not is_holder and licence.issuer_id not in staff_departments(user):
         raise NotFound("licences.unknown", "证照不存在。", "Unknown licence.")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
+from django.utils import timezone
 
 from zwfw.cases.models import Case
 from zwfw.catalog.models import Item
@@ -111,6 +114,17 @@ class Licence(models.Model):
 
     def __str__(self) -> str:
         return self.identifier
+
+    def current_status(self, today: dt.date | None = None) -> str:
+        """The status today: a valid licence past its last day is expired even before the
+        daily ``expire_due`` has marked it."""
+        if (
+            self.status == self.Status.VALID
+            and self.valid_until
+            and self.valid_until < (today or timezone.localdate())
+        ):
+            return self.Status.EXPIRED
+        return self.status
 
 
 class ItemLicenceType(models.Model):

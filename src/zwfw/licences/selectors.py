@@ -31,3 +31,14 @@ def my_licence(user: User, identifier: str) -> Licence:
     if licence is None:
         raise NotFound("licences.not_yours", "未找到您持有的该证照。", "No such licence of yours.")
     return licence
+
+
+def issued_licence(identifier: str) -> Licence:
+    """The licence with this identifier (any holder, any status), or ``NotFound``."""
+    text = (identifier or "").strip().upper()[:120]
+    licence = (
+        Licence.objects.select_related("licence_type", "issuer").filter(identifier=text).first()
+    )
+    if licence is None:
+        raise NotFound("licences.unknown", "证照不存在。", "Unknown licence.")
+    return licence

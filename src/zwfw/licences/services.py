@@ -712,13 +712,7 @@ def verify_licence_identifier(identifier: str) -> Verdict:
     )
     if licence is None:
         return Verdict("unknown", parsed.text, reason="licences.unknown")
-    status = licence.status
-    if (
-        status == Licence.Status.VALID
-        and licence.valid_until
-        and (licence.valid_until < timezone.localdate())
-    ):
-        status = Licence.Status.EXPIRED
+    status = licence.current_status()
     check = signing.verify_ses(bytes(licence.signature), licence.canonical.encode())
     if check.ok and _signed_identifier(licence.canonical) != licence.identifier:
         # a signed record moved under another identifier (a row copied in the database)

@@ -324,30 +324,10 @@ def _active_grants(departments: list[int]) -> Q:
     )
 
 
-def _licence_by_identifier(identifier: str) -> Licence:
-    text = (identifier or "").strip().upper()[:120]
-    licence = (
-        Licence.objects.select_related("licence_type", "issuer").filter(identifier=text).first()
-    )
-    if licence is None:
-        raise NotFound("licences.unknown", "证照不存在。", "Unknown licence.")
-    return licence
-
-
-def _status_now(licence: Licence) -> str:
-    if (
-        licence.status == Licence.Status.VALID
-        and licence.valid_until
-        and licence.valid_until < timezone.localdate()
-    ):
-        return Licence.Status.EXPIRED
-    return licence.status
-
-
 def read_licence(user: Any, identifier: str, *, case_number: str | None = None) -> dict[str, Any]:
     """A department reads a licence it was authorised to read (audited, counted on the grant)."""
     departments = _require_staff(user)
-    licence = _licence_by_identifier(identifier)
+    licence = selectors.issued_licence(identifier)
     now = timezone.now()
     grants = LicenceGrant.objects.filter(
         licence=licence,
@@ -383,7 +363,7 @@ def read_licence(user: Any, identifier: str, *, case_number: str | None = None) 
         "holder_name": licence.holder_name,
         "holder_id_number": licence.holder_id_number,
         "issuer": licence.issuer.name,
-        "status": _status_now(licence),
+        "status": licence.current_status(),
         "issued_at": licence.issued_at,
         "valid_from": licence.valid_from,
         "valid_until": licence.valid_until,
@@ -474,7 +454,7 @@ def check_licence(
     )
     return {
         "identifier": licence.identifier,
-        "status": _status_now(licence),
+        "status": licence.current_status(),
         "reason": "" if check.ok else f"signature:{check.reason}",
         "licence_type": licence.licence_type.name,
         "issuer": licence.issuer.name,
@@ -496,7 +476,7 @@ def certified_copy(
     """
     from zwfw.licences import services
 
-    if _status_now(licence) != Licence.Status.VALID:
+    if licence.current_status() != Licence.Status.VALID:
         raise Conflict(
             "licences.not_valid", "证照已失效，不能出具复印件。", "The licence is not valid."
         )
@@ -582,7 +562,7 @@ def licences_for_case(user: Any, case: Case, identifiers: list[str]) -> dict[str
         grant = grants.get(licence.pk)
         entry: dict[str, Any] = {
             "licence": licence,
-            "status": _status_now(licence),
+            "status": licence.current_status(),
             "granted": grant is not None,
             "face": [],
         }
