@@ -202,7 +202,7 @@ def grants_of(user: User, identifier: str) -> list[LicenceGrant]:
     licence = selectors.my_licence(user, identifier)
     return list(
         LicenceGrant.objects.filter(licence=licence)
-        .select_related("department", "case")
+        .select_related("licence", "department", "case")
         .order_by("-id")[:200]
     )
 

@@ -344,3 +344,18 @@ def test_holder_page_sets_shown_fields_grants_revokes_and_copies(world: dict[str
     assert copy.status_code == 200
     assert copy["Content-Type"] == "application/pdf"
     assert copy.content.startswith(b"%PDF")
+
+
+def test_listing_grants_takes_the_same_queries_for_one_or_many(
+    world: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    licence = closed_case_licence(world)
+    holder = client_for(world["person"])
+    for department in ("planning", "housing", "ecology"):
+        use.create_grant(
+            world["person"], licence.identifier, department_id=world[department].pk, purpose="核对"
+        )
+    holder.get("/api/v1/licences/grants", {"identifier": licence.identifier})  # warm the session
+    with django_assert_max_num_queries(6):
+        listed = holder.get("/api/v1/licences/grants", {"identifier": licence.identifier})
+    assert len(listed.json()) == 3
